@@ -1,0 +1,41 @@
+"""Arena: an open, self-hostable Elo arena for text-to-image models (create_app only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application.
+
+    Args:
+        test_config: settings that override the defaults and the ``ARENA_*`` environment
+            (tests pass their database URL and media directory here).
+
+    Returns:
+        The configured app with the database, CLI and blueprints registered.
+
+    Raises:
+        arena.config.ConfigError: a required setting is missing or malformed.
+    """
+    from arena import config, db, errors
+    from arena.cli import register_cli
+    from arena.web import register_blueprints
+
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config.load(app.instance_path, overrides=test_config))
+    db.init_app(app)
+    errors.init_app(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app

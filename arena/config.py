@@ -1,0 +1,87 @@
+"""Settings: defaults, overridden by ``ARENA_*`` environment variables, checked up front."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+def _secret_key(instance_path: Path, production: bool) -> str:
+    key = os.environ.get("ARENA_SECRET_KEY")
+    if key:
+        return key
+    if production:
+        raise ConfigError(
+            "ARENA_SECRET_KEY is not set. In production (ARENA_ENV=production) set it to a long "
+            'random string, e.g. python -c "import secrets; print(secrets.token_hex(32))".'
+        )
+    # Development: one key per instance folder, so every worker and restart shares it.
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the app settings.
+
+    Args:
+        instance_path: the app's instance folder (SQLite file, media and dev secret live here).
+        overrides: settings that win over the environment (tests).
+
+    Raises:
+        ConfigError: a setting is malformed, or a secret is missing in production.
+    """
+    instance = Path(instance_path)
+    overrides = dict(overrides or {})
+    env = os.environ
+    production = env.get("ARENA_ENV", "development") == "production"
+    settings: dict[str, Any] = {
+        "ARENA_ENV": "production" if production else "development",
+        "DATABASE_URL": env.get("ARENA_DATABASE_URL") or f"sqlite:///{instance / 'arena.db'}",
+        "MEDIA_DIR": env.get("ARENA_MEDIA_DIR") or str(instance / "media"),
+        "ADMIN_PASSWORD": env.get("ARENA_ADMIN_PASSWORD"),
+        "ELO_K": _float("ARENA_ELO_K", 32.0),
+        "RATE_LIMIT": env.get("ARENA_RATE_LIMIT", "60/minute"),
+        "REDIS_URL": env.get("ARENA_REDIS_URL"),
+        "HOST": env.get("ARENA_HOST", "127.0.0.1"),
+        "PORT": int(_float("ARENA_PORT", 5000)),
+        "SEEDS_DIR": env.get("ARENA_SEEDS_DIR") or str(Path(__file__).resolve().parent.parent / "seeds"),
+        "GENERATION_WORKERS": int(_float("ARENA_GENERATION_WORKERS", os.cpu_count() or 2)),
+        "PROVIDER_CREDENTIALS": {
+            "fal": env.get("FAL_KEY"),
+            "replicate": env.get("REPLICATE_API_TOKEN"),
+            "openai": env.get("OPENAI_API_KEY"),
+        },
+        "PROVIDER_BASE_URLS": {
+            "fal": env.get("FAL_BASE_URL", "https://queue.fal.run"),
+            "replicate": env.get("REPLICATE_BASE_URL", "https://api.replicate.com/v1"),
+            "openai": env.get("OPENAI_BASE_URL", "https://api.openai.com/v1"),
+        },
+    }
+    if "SECRET_KEY" not in overrides:
+        settings["SECRET_KEY"] = _secret_key(instance, production)
+    if production and not settings["ADMIN_PASSWORD"]:
+        raise ConfigError("ARENA_ADMIN_PASSWORD is not set; production needs an admin password.")
+    settings.update(overrides)
+    if settings["ELO_K"] <= 0:
+        raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
+    return settings

@@ -1,0 +1,75 @@
+"""Domain errors, and their one mapping to HTTP: JSON under /api and /openai, pages elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+
+class ArenaError(Exception):
+    """Base of every domain error; ``status`` is the HTTP status it maps to."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class ValidationError(ArenaError):
+    """Input was malformed; ``field`` names the offending field when there is one."""
+
+
+class NotFound(ArenaError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(ArenaError):
+    status = 409
+    code = "conflict"
+
+
+class SeedError(ArenaError):
+    """A seed file is malformed; the message names the file and the entry."""
+
+
+class GenerationError(ArenaError):
+    """A provider could not make an image."""
+
+    status = 502
+    code = "provider_error"
+
+
+def _wants_json() -> bool:
+    path = request.path
+    return path.startswith(("/api/", "/openai/", "/v1/"))
+
+
+def _respond(status: int, code: str, message: str, field: str | None = None) -> Any:
+    if _wants_json():
+        body: dict[str, Any] = {"error": {"code": code, "message": message}}
+        if field:
+            body["error"]["field"] = field
+        return jsonify(body), status
+    return (
+        render_template("errors/error.html", status=status, message=message, field=field),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers that turn errors into JSON or pages."""
+
+    @app.errorhandler(ArenaError)
+    def _domain_error(error: ArenaError) -> Any:
+        return _respond(error.status, error.code, error.message, error.field)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException) -> Any:
+        code = (error.name or "error").lower().replace(" ", "_")
+        return _respond(error.code or 500, code, error.description or error.name)

@@ -1,0 +1,1 @@
+"""Image providers behind one interface and a registry, the router that picks one, pricing."""

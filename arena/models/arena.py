@@ -1,0 +1,197 @@
+"""Arena tables: categories, competitions, prompts, matched outputs, voters, battles, votes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from arena.models.base import Base, utcnow
+from arena.models.catalog import Model, _in
+
+COMPETITION_STATUSES = ("draft", "open", "closed")
+OUTPUT_STATUSES = ("pending", "done", "failed")
+# The winner column uses the vocabulary of public arena dumps, so imports and exports agree.
+WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
+VOTE_SOURCES = ("web", "api", "import")
+
+
+class Category(Base):
+    """A use case such as Portrait; its leaderboard pools all its competitions' battles."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(80), default="Text-to-Image")
+    description: Mapped[str | None] = mapped_column(Text)
+
+    competitions: Mapped[list[Competition]] = relationship(back_populates="category")
+
+
+class Competition(Base):
+    """A themed arena in one category; names may repeat across editions, slugs may not."""
+
+    __tablename__ = "competitions"
+    __table_args__ = (CheckConstraint(_in("status", COMPETITION_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    category: Mapped[Category] = relationship(back_populates="competitions")
+    prompts: Mapped[list[Prompt]] = relationship(
+        back_populates="competition", order_by="Prompt.position", cascade="all, delete-orphan"
+    )
+    models: Mapped[list[Model]] = relationship(
+        secondary="competition_models", order_by="Model.slug"
+    )
+
+
+class CompetitionModel(Base):
+    """Which models take part in a competition."""
+
+    __tablename__ = "competition_models"
+
+    competition_id: Mapped[int] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True, index=True)
+
+
+class Prompt(Base):
+    """One prompt of a competition: every model gets exactly these inputs (matched outputs)."""
+
+    __tablename__ = "prompts"
+    __table_args__ = (
+        UniqueConstraint("competition_id", "key"),
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    competition_id: Mapped[int] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(120))
+    text: Mapped[str] = mapped_column(Text)
+    negative_prompt: Mapped[str | None] = mapped_column(Text)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    competition: Mapped[Competition] = relationship(back_populates="prompts")
+
+
+class Output(Base):
+    """The image one model made for one prompt, with how, by whom, how fast and at what cost."""
+
+    __tablename__ = "outputs"
+    __table_args__ = (
+        UniqueConstraint("prompt_id", "model_id"),
+        CheckConstraint(_in("status", OUTPUT_STATUSES), name="status"),
+        CheckConstraint(
+            "status <> 'done' OR image_name IS NOT NULL", name="done_has_image"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id", ondelete="CASCADE"))
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    provider: Mapped[str | None] = mapped_column(String(40))
+    offering_id: Mapped[int | None] = mapped_column(
+        ForeignKey("provider_offerings.id", ondelete="SET NULL")
+    )
+    image_name: Mapped[str | None] = mapped_column(String(80), unique=True)
+    format: Mapped[str | None] = mapped_column(String(10))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    bytes: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    latency_ms: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    prompt: Mapped[Prompt] = relationship()
+    model: Mapped[Model] = relationship()
+
+
+class Voter(Base):
+    """An anonymous voter, known only by a random pseudonym kept in a signed cookie."""
+
+    __tablename__ = "voters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    flag_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Battle(Base):
+    """Two outputs of one prompt shown to one voter; the token is stored only as a hash."""
+
+    __tablename__ = "battles"
+    __table_args__ = (
+        CheckConstraint("left_output_id <> right_output_id", name="distinct_outputs"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"), index=True)
+    left_output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"))
+    right_output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("voters.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+
+
+class Vote(Base):
+    """One vote: the append-only log that every rating is derived from.
+
+    ``id`` order is the order in which the vote's rating updates were applied (the vote row
+    is inserted after the rating rows are locked and updated), so replaying by id reproduces
+    the stored ratings. ``model_a`` is the left model, ``model_b`` the right.
+    """
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        CheckConstraint(_in("winner", WINNERS), name="winner"),
+        CheckConstraint(_in("source", VOTE_SOURCES), name="source"),
+        CheckConstraint("model_a_id <> model_b_id", name="distinct_models"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    battle_id: Mapped[int | None] = mapped_column(ForeignKey("battles.id"), unique=True)
+    competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
+    prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id"))
+    model_a_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    model_b_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    winner: Mapped[str] = mapped_column(String(20))
+    voter_id: Mapped[int | None] = mapped_column(ForeignKey("voters.id"), index=True)
+    response_ms: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(10), default="web")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

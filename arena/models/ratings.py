@@ -1,0 +1,102 @@
+"""Rating tables: scopes, live Elo and records per scope, published leaderboard snapshots."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from arena.models.base import Base, utcnow
+from arena.models.catalog import _in
+
+SCOPE_KINDS = ("overall", "category", "competition")
+INITIAL_ELO = 1000.0
+
+
+class Scope(Base):
+    """A leaderboard scope: ``overall``, ``category:<slug>`` or ``competition:<slug>``."""
+
+    __tablename__ = "scopes"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SCOPE_KINDS), name="kind"),
+        CheckConstraint(
+            "(kind = 'overall' AND category_id IS NULL AND competition_id IS NULL)"
+            " OR (kind = 'category' AND category_id IS NOT NULL AND competition_id IS NULL)"
+            " OR (kind = 'competition' AND competition_id IS NOT NULL AND category_id IS NULL)",
+            name="kind_matches_target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="CASCADE"), unique=True
+    )
+    competition_id: Mapped[int | None] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), unique=True
+    )
+
+
+class Rating(Base):
+    """A model's live online Elo and record in one scope, updated with every vote."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (
+        CheckConstraint(
+            "wins >= 0 AND losses >= 0 AND ties >= 0 AND battles = wins + losses + ties",
+            name="record_consistent",
+        ),
+    )
+
+    scope_id: Mapped[int] = mapped_column(
+        ForeignKey("scopes.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True, index=True)
+    elo: Mapped[float] = mapped_column(Float, default=INITIAL_ELO)
+    wins: Mapped[int] = mapped_column(Integer, default=0)
+    losses: Mapped[int] = mapped_column(Integer, default=0)
+    ties: Mapped[int] = mapped_column(Integer, default=0)
+    battles: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Snapshot(Base):
+    """An immutable, versioned leaderboard of one scope, fitted from the vote log."""
+
+    __tablename__ = "snapshots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"), index=True)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    votes: Mapped[int] = mapped_column(Integer)
+    bootstrap_rounds: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int | None] = mapped_column(Integer)
+    min_battles: Mapped[int] = mapped_column(Integer)
+
+    scope: Mapped[Scope] = relationship()
+    rows: Mapped[list[SnapshotRow]] = relationship(order_by="SnapshotRow.rank")
+
+
+class SnapshotRow(Base):
+    """One model's line in a published snapshot (the SPEC's leaderboard columns)."""
+
+    __tablename__ = "snapshot_rows"
+
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("snapshots.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    rank_of: Mapped[int] = mapped_column(Integer)
+    rank_ub: Mapped[int] = mapped_column(Integer)
+    elo: Mapped[float] = mapped_column(Float)
+    wins: Mapped[int] = mapped_column(Integer)
+    losses: Mapped[int] = mapped_column(Integer)
+    ties: Mapped[int] = mapped_column(Integer)
+    battles: Mapped[int] = mapped_column(Integer)
+    win_rate: Mapped[float] = mapped_column(Float)
+    bt_rating: Mapped[float] = mapped_column(Float)
+    ci_low: Mapped[float] = mapped_column(Float)
+    ci_high: Mapped[float] = mapped_column(Float)
+    provisional: Mapped[bool] = mapped_column(Boolean, default=False)

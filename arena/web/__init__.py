@@ -1,0 +1,12 @@
+"""Blueprints per audience; ``register_blueprints`` attaches them all to the app."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach every blueprint and the template helpers they share."""
+    from arena.web import pages
+
+    app.register_blueprint(pages.bp)

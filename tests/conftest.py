@@ -1,0 +1,152 @@
+"""Shared fixtures: every database test runs on SQLite and on PostgreSQL.
+
+Each test session gets its own SQLite file and its own PostgreSQL database (created here,
+dropped at the end), migrated once; each test starts from empty tables. PostgreSQL is the
+machine's server at 127.0.0.1:5432 (``ARENA_TEST_POSTGRES_URL`` to use another); when it is
+unreachable the PostgreSQL runs are skipped locally and fail under ``CI=true``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+
+from arena import create_app, schema
+from arena.db import get_db
+from arena.models import Base
+
+ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_ADMIN_URL = os.environ.get(
+    "ARENA_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"]
+
+
+class _Postgres:
+    """Creates and drops throwaway databases on the test PostgreSQL server."""
+
+    def __init__(self) -> None:
+        self.admin: Engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.created: list[str] = []
+
+    def available(self) -> str | None:
+        try:
+            with self.admin.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # any connection failure means "not available"
+            return f"{type(exc).__name__}: {exc}".splitlines()[0]
+        return None
+
+    def create(self, label: str) -> str:
+        name = f"arena_{label}_{os.getpid()}_{secrets.token_hex(4)}"
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
+            hide_password=False
+        )
+
+    def drop_all(self) -> None:
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[_Postgres]:
+    pg = _Postgres()
+    yield pg
+    pg.drop_all()
+
+
+def fresh_database_url(backend: str, postgres: _Postgres, folder: Path, label: str) -> str:
+    """A new, empty database of ``backend``; skips (or fails in CI) without PostgreSQL."""
+    if backend == "sqlite":
+        return f"sqlite:///{folder / f'{label}-{secrets.token_hex(4)}.db'}"
+    problem = postgres.available()
+    if problem:
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {problem}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " (CI=true: the PostgreSQL run must not be skipped)")
+        pytest.skip(message)
+    return postgres.create(label)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, postgres: _Postgres, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This session's migrated database for ``backend``."""
+    url = fresh_database_url(backend, postgres, tmp_path_factory.mktemp("db"), "tests")
+    engine = create_engine(url)
+    schema.upgrade(engine)
+    engine.dispose()
+    return url
+
+
+def _empty_tables(engine: Engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """An app on this session's database, with empty tables and its own media folder."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "DATABASE_URL": database_url,
+            "MEDIA_DIR": str(tmp_path / "media"),
+            "GENERATION_WORKERS": 2,
+            "GENERATION_BACKOFF_S": 0.0,
+        }
+    )
+    yield app
+    engine = app.extensions["arena.db"].engine
+    _empty_tables(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask):
+    """A database session inside an app context."""
+    with app.app_context(), get_db().session() as session:
+        yield session
+
+
+@pytest.fixture
+def seeded(app: Flask):
+    """The app with the repository's seeds loaded."""
+    from arena.services.seeding import load_seeds
+
+    with app.app_context(), get_db().session() as session:
+        load_seeds(session, ROOT / "seeds")
+    return app
