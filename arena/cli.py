@@ -75,9 +75,13 @@ def generate(slugs: tuple[str, ...], all_: bool, provider: str | None, workers: 
     config = current_app.config
     try:
         competitions = generation.select_competitions(session, slugs, all_)
-        jobs = generation.plan_jobs(session, competitions, config, provider)
+        plan = generation.plan_jobs(session, competitions, config, provider)
     except ArenaError as exc:
         _fail(exc)
+    jobs = plan.jobs
+    if plan.unserved:
+        click.echo(f"Skipped (not offered by {provider}): {', '.join(sorted(plan.unserved))}",
+                   err=True)
     if not jobs:
         click.echo(generation.GenerationReport().summary())
         return

@@ -150,3 +150,21 @@ def seeded(app: Flask):
     with app.app_context(), get_db().session() as session:
         load_seeds(session, ROOT / "seeds")
     return app
+
+
+@pytest.fixture
+def small_seeds(tmp_path: Path) -> Path:
+    """A copy of the repository's seeds with every prompt shrunk to 96x64 (fast to render)."""
+    import shutil
+
+    import yaml
+
+    target = tmp_path / "small-seeds"
+    shutil.copytree(ROOT / "seeds", target)
+    path = target / "competitions.yaml"
+    data = yaml.safe_load(path.read_text())
+    for competition in data["competitions"]:
+        for prompt in competition["prompts"]:
+            prompt["size"] = "96x64"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return target

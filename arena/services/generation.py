@@ -72,13 +72,24 @@ def select_competitions(
     return competitions
 
 
+@dataclass
+class Plan:
+    """The jobs to run, and the models skipped because the chosen provider cannot serve them."""
+
+    jobs: list[Job] = field(default_factory=list)
+    unserved: set[str] = field(default_factory=set)
+
+
 def plan_jobs(
     session: Session,
     competitions: Iterable[Competition],
     config: Mapping[str, Any],
     provider: str | None = None,
-) -> list[Job]:
+) -> Plan:
     """Jobs for every (prompt, model) of the competitions whose output is missing or failed.
+
+    With ``provider``, only that provider is used, and models it does not offer are left
+    out (listed in ``Plan.unserved``); ``builtin`` serves every model.
 
     Raises:
         ValidationError: ``provider`` names no registered provider.
@@ -93,7 +104,7 @@ def plan_jobs(
             select(Output.prompt_id, Output.model_id).where(Output.status == "done")
         ).all()
     )
-    jobs: list[Job] = []
+    plan = Plan()
     route_cache: dict[tuple[int, int, int], tuple[Route, ...]] = {}
     for competition in competitions:
         models = session.scalars(
@@ -124,7 +135,10 @@ def plan_jobs(
                             width=prompt.width, height=prompt.height, only=provider,
                         )
                     )
-                jobs.append(
+                if not route_cache[key]:
+                    plan.unserved.add(model.slug)
+                    continue
+                plan.jobs.append(
                     Job(
                         prompt_id=prompt.id,
                         model_id=model.id,
@@ -132,7 +146,7 @@ def plan_jobs(
                         routes=route_cache[key],
                     )
                 )
-    return jobs
+    return plan
 
 
 def _request(prompt: Prompt, model_slug: str) -> ImageRequest:

@@ -1,0 +1,100 @@
+"""The `arena` command group: db upgrade, seed, generate, status — as an operator runs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _status(runner) -> dict:
+    result = runner.invoke(args=["status", "--json"])
+    assert result.exit_code == 0, result.output
+    return {c["slug"]: c for c in json.loads(result.output)["competitions"]}
+
+
+def test_cli_db_upgrade_reports_head(runner):
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Database at head" in result.output
+
+
+def test_cli_seed_twice_leaves_status_unchanged(runner, small_seeds: Path):
+    first = runner.invoke(args=["seed", "--path", str(small_seeds)])
+    assert first.exit_code == 0, first.output
+    assert "27 models created" in first.output
+    before = _status(runner)
+    second = runner.invoke(args=["seed", "--path", str(small_seeds)])
+    assert second.exit_code == 0
+    assert "nothing changed" in second.output
+    assert _status(runner) == before
+
+
+def test_cli_status_json_has_the_spec_fields(runner, small_seeds: Path):
+    runner.invoke(args=["seed", "--path", str(small_seeds)])
+    rows = _status(runner)
+    row = rows["fantasy-warrior"]
+    assert list(row) == [
+        "slug", "name", "category", "status", "prompts", "models", "model_ids",
+        "outputs_done", "outputs_failed", "outputs_missing", "votes",
+    ]
+    assert row["models"] == len(row["model_ids"]) >= 21
+    assert row["outputs_missing"] == row["models"] * row["prompts"]
+    assert "hidream-i1-fast" in row["model_ids"]
+    text = runner.invoke(args=["status"])
+    assert "fantasy-warrior" in text.output and "outputs_missing" in text.output
+
+
+def test_cli_generate_all_fills_every_output_then_skips(runner, small_seeds: Path):
+    runner.invoke(args=["seed", "--path", str(small_seeds)])
+    result = runner.invoke(args=["generate", "--all", "--provider", "builtin"])
+    assert result.exit_code == 0, result.output
+    rows = _status(runner)
+    for row in rows.values():
+        assert row["outputs_done"] == row["models"] * row["prompts"]
+        assert row["outputs_missing"] == 0 and row["outputs_failed"] == 0
+    again = runner.invoke(args=["generate", "--all"])
+    assert again.exit_code == 0
+    assert "Nothing to generate" in again.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate"], "name one or more competitions, or pass --all"),
+        (["generate", "no-such-competition"], "no competition with slug: no-such-competition"),
+        (["generate", "--all", "--provider", "nope"], "unknown provider 'nope'"),
+    ],
+)
+def test_cli_generate_bad_arguments_explain_themselves(runner, small_seeds, args, message):
+    runner.invoke(args=["seed", "--path", str(small_seeds)])
+    result = runner.invoke(args=args)
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_cli_seed_malformed_folder_is_a_clear_error(runner, tmp_path: Path):
+    result = runner.invoke(args=["seed", "--path", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "providers.yaml: seed file not found" in result.output
+
+
+def test_cli_console_script_runs_against_the_configured_database(database_url, tmp_path, app):
+    """The installed `arena` script (a real process) reads ARENA_DATABASE_URL."""
+    env = {**os.environ, "ARENA_DATABASE_URL": database_url,
+           "ARENA_MEDIA_DIR": str(tmp_path / "media"), "ARENA_SECRET_KEY": "x"}
+    arena = Path(sys.executable).parent / "arena"
+    result = subprocess.run([str(arena), "status", "--json"], env=env, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"competitions": []}
+    result = subprocess.run([str(arena), "--help"], env=env, capture_output=True, text=True,
+                            timeout=60, check=False)
+    for command in ("db", "seed", "generate", "status", "serve"):
+        assert command in result.stdout
