@@ -36,8 +36,12 @@ def db_upgrade(revision: str) -> None:
 
 
 @click.command("seed")
-@click.option("--path", "path", type=click.Path(file_okay=False, path_type=Path),
-              help="Seed folder (default: the repository's seeds/).")
+@click.option(
+    "--path",
+    "path",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Seed folder (default: the repository's seeds/).",
+)
 @with_appcontext
 def seed(path: Path | None) -> None:
     """Load the seed files (models, offerings, categories, competitions, prompts).
@@ -57,13 +61,22 @@ def seed(path: Path | None) -> None:
 @click.argument("slugs", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Every competition.")
 @click.option("--provider", help="Use only this provider (e.g. builtin).")
-@click.option("--workers", type=click.IntRange(1, 64),
-              help="Concurrent renders (default: ARENA_GENERATION_WORKERS or the CPU count).")
-@click.option("--retries", type=click.IntRange(0, 10), default=2, show_default=True,
-              help="Retries per output, with exponential backoff.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Concurrent renders (default: ARENA_GENERATION_WORKERS or the CPU count).",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(0, 10),
+    default=2,
+    show_default=True,
+    help="Retries per output, with exponential backoff.",
+)
 @with_appcontext
-def generate(slugs: tuple[str, ...], all_: bool, provider: str | None, workers: int | None,
-             retries: int) -> None:
+def generate(
+    slugs: tuple[str, ...], all_: bool, provider: str | None, workers: int | None, retries: int
+) -> None:
     """Make the missing matched outputs of the named competitions (or --all).
 
     Every model of a competition gets every prompt with the same text, negative prompt,
@@ -80,15 +93,23 @@ def generate(slugs: tuple[str, ...], all_: bool, provider: str | None, workers: 
         _fail(exc)
     jobs = plan.jobs
     if plan.unserved:
-        click.echo(f"Skipped (not offered by {provider}): {', '.join(sorted(plan.unserved))}",
-                   err=True)
+        click.echo(
+            f"Skipped (not offered by {provider}): {', '.join(sorted(plan.unserved))}", err=True
+        )
     if not jobs:
         click.echo(generation.GenerationReport().summary())
         return
-    with click.progressbar(length=len(jobs), label=f"Generating {len(jobs)} outputs",
-                           show_pos=True, show_eta=True, file=sys.stderr) as bar:
+    with click.progressbar(
+        length=len(jobs),
+        label=f"Generating {len(jobs)} outputs",
+        show_pos=True,
+        show_eta=True,
+        file=sys.stderr,
+    ) as bar:
         report = generation.run_jobs(
-            session, jobs, config,
+            session,
+            jobs,
+            config,
             workers=workers or config["GENERATION_WORKERS"],
             retries=retries,
             backoff_s=config.get("GENERATION_BACKOFF_S", 0.5),
@@ -104,7 +125,7 @@ def generate(slugs: tuple[str, ...], all_: bool, provider: str | None, workers: 
 
 
 @click.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: {\"competitions\": [...]}.")
+@click.option("--json", "as_json", is_flag=True, help='Print JSON: {"competitions": [...]}.')
 @with_appcontext
 def status(as_json: bool) -> None:
     """Per competition: prompts, models, outputs done/failed/missing and votes."""
@@ -114,8 +135,18 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"competitions": rows}, indent=2))
         return
-    headers = ["slug", "name", "category", "status", "prompts", "models", "outputs_done",
-               "outputs_failed", "outputs_missing", "votes"]
+    headers = [
+        "slug",
+        "name",
+        "category",
+        "status",
+        "prompts",
+        "models",
+        "outputs_done",
+        "outputs_failed",
+        "outputs_missing",
+        "votes",
+    ]
     table = [headers] + [[str(row[h]) for h in headers] for row in rows]
     widths = [max(len(r[i]) for r in table) for i in range(len(headers))]
     for r in table:
@@ -125,8 +156,13 @@ def status(as_json: bool) -> None:
 @click.command("serve")
 @click.option("--host", help="Interface to bind (default: ARENA_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: ARENA_PORT or 5000).")
-@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
-              help="gunicorn worker processes.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=2,
+    show_default=True,
+    help="gunicorn worker processes.",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with the reloader.")
 @with_appcontext
 def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None:
@@ -140,8 +176,18 @@ def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None
     click.echo(f"Arena on http://{host}:{port}/ ({workers} gunicorn workers)")
     os.execvp(
         sys.executable,
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"{host}:{port}",
-         "--access-logfile", "-", "arena.wsgi:app"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"{host}:{port}",
+            "--access-logfile",
+            "-",
+            "arena.wsgi:app",
+        ],
     )
 
 
@@ -157,7 +203,8 @@ def _create_app() -> Flask:
     return create_app()
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False,
-             add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+)
 def main() -> None:
     """Arena: an open, self-hostable Elo arena for text-to-image models."""

@@ -64,7 +64,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),
         "PORT": int(_float("ARENA_PORT", 5000)),
-        "SEEDS_DIR": env.get("ARENA_SEEDS_DIR") or str(Path(__file__).resolve().parent.parent / "seeds"),
+        "SEEDS_DIR": env.get("ARENA_SEEDS_DIR")
+        or str(Path(__file__).resolve().parent.parent / "seeds"),
         "GENERATION_WORKERS": int(_float("ARENA_GENERATION_WORKERS", os.cpu_count() or 2)),
         "PROVIDER_CREDENTIALS": {
             "fal": env.get("FAL_KEY"),

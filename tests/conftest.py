@@ -50,9 +50,7 @@ class _Postgres:
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         self.created.append(name)
-        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(
-            hide_password=False
-        )
+        return make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
     def drop_all(self) -> None:
         with self.admin.connect() as conn:
@@ -87,7 +85,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(backend: str, postgres: _Postgres, tmp_path_factory: pytest.TempPathFactory) -> str:
+def database_url(
+    backend: str, postgres: _Postgres, tmp_path_factory: pytest.TempPathFactory
+) -> str:
     """This session's migrated database for ``backend``."""
     url = fresh_database_url(backend, postgres, tmp_path_factory.mktemp("db"), "tests")
     engine = create_engine(url)

@@ -41,8 +41,17 @@ def test_cli_status_json_has_the_spec_fields(runner, small_seeds: Path):
     rows = _status(runner)
     row = rows["fantasy-warrior"]
     assert list(row) == [
-        "slug", "name", "category", "status", "prompts", "models", "model_ids",
-        "outputs_done", "outputs_failed", "outputs_missing", "votes",
+        "slug",
+        "name",
+        "category",
+        "status",
+        "prompts",
+        "models",
+        "model_ids",
+        "outputs_done",
+        "outputs_failed",
+        "outputs_missing",
+        "votes",
     ]
     assert row["models"] == len(row["model_ids"]) >= 21
     assert row["outputs_missing"] == row["models"] * row["prompts"]
@@ -87,14 +96,25 @@ def test_cli_seed_malformed_folder_is_a_clear_error(runner, tmp_path: Path):
 
 def test_cli_console_script_runs_against_the_configured_database(database_url, tmp_path, app):
     """The installed `arena` script (a real process) reads ARENA_DATABASE_URL."""
-    env = {**os.environ, "ARENA_DATABASE_URL": database_url,
-           "ARENA_MEDIA_DIR": str(tmp_path / "media"), "ARENA_SECRET_KEY": "x"}
+    env = {
+        **os.environ,
+        "ARENA_DATABASE_URL": database_url,
+        "ARENA_MEDIA_DIR": str(tmp_path / "media"),
+        "ARENA_SECRET_KEY": "x",
+    }
     arena = Path(sys.executable).parent / "arena"
-    result = subprocess.run([str(arena), "status", "--json"], env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [str(arena), "status", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"competitions": []}
-    result = subprocess.run([str(arena), "--help"], env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = subprocess.run(
+        [str(arena), "--help"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     for command in ("db", "seed", "generate", "status", "serve"):
         assert command in result.stdout

@@ -38,8 +38,14 @@ class ImageResult:
 class ProviderError(Exception):
     """A provider failed; ``retryable`` says whether trying again later may succeed."""
 
-    def __init__(self, provider: str, message: str, *, retryable: bool = True,
-                 retry_after: float | None = None) -> None:
+    def __init__(
+        self,
+        provider: str,
+        message: str,
+        *,
+        retryable: bool = True,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(f"{provider}: {message}")
         self.provider = provider
         self.retryable = retryable

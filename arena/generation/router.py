@@ -56,7 +56,9 @@ def plan_routes(
     first (unknown prices after known ones); the offline builtin stand-in comes last, so a
     model with no credentialed provider is still served. ``only`` restricts to one provider.
     """
-    usable = [o for o in offerings if o.provider != BUILTIN and registry.is_available(o.provider, config)]
+    usable = [
+        o for o in offerings if o.provider != BUILTIN and registry.is_available(o.provider, config)
+    ]
     usable.sort(key=lambda r: (r.cost(width, height) is None, r.cost(width, height) or 0))
     routes = [*usable, Route(provider=BUILTIN, provider_model_id=model_id)]
     if only is not None:

@@ -107,9 +107,7 @@ class Output(Base):
     __table_args__ = (
         UniqueConstraint("prompt_id", "model_id"),
         CheckConstraint(_in("status", OUTPUT_STATUSES), name="status"),
-        CheckConstraint(
-            "status <> 'done' OR image_name IS NOT NULL", name="done_has_image"
-        ),
+        CheckConstraint("status <> 'done' OR image_name IS NOT NULL", name="done_has_image"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

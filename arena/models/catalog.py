@@ -113,9 +113,7 @@ class ProviderOffering(Base):
         CheckConstraint(
             f"pricing_unit IS NULL OR {_in('pricing_unit', PRICING_UNITS)}", name="pricing_unit"
         ),
-        CheckConstraint(
-            "(pricing_unit IS NULL) = (price_usd IS NULL)", name="price_with_unit"
-        ),
+        CheckConstraint("(pricing_unit IS NULL) = (price_usd IS NULL)", name="price_with_unit"),
         CheckConstraint("price_usd IS NULL OR price_usd >= 0", name="price_not_negative"),
     )
 

@@ -51,9 +51,7 @@ class GenerationReport:
         return text + (f"; {self.failed} failed (rerun to retry)." if self.failed else ".")
 
 
-def select_competitions(
-    session: Session, slugs: Sequence[str], all_: bool
-) -> list[Competition]:
+def select_competitions(session: Session, slugs: Sequence[str], all_: bool) -> list[Competition]:
     """The competitions named by ``slugs``, or every competition with ``all_``.
 
     Raises:
@@ -131,8 +129,12 @@ def plan_jobs(
                     ]
                     route_cache[key] = tuple(
                         router.plan_routes(
-                            model.slug, offerings, config,
-                            width=prompt.width, height=prompt.height, only=provider,
+                            model.slug,
+                            offerings,
+                            config,
+                            width=prompt.width,
+                            height=prompt.height,
+                            only=provider,
                         )
                     )
                 if not route_cache[key]:
@@ -242,4 +244,3 @@ def _store(output: Output, routed: Routed, media_dir: Path) -> None:
     output.attempts += routed.attempts
     output.error = None
     output.updated_at = utcnow()
-

@@ -91,8 +91,16 @@ class _Reader:
             raise self.fail(key, "expected a list of mappings")
         return items
 
-    def get(self, entry: dict[str, Any], name: str, kind: type | tuple[type, ...], where: str,
-            *, required: bool = True, default: Any = None) -> Any:
+    def get(
+        self,
+        entry: dict[str, Any],
+        name: str,
+        kind: type | tuple[type, ...],
+        where: str,
+        *,
+        required: bool = True,
+        default: Any = None,
+    ) -> Any:
         value = entry.get(name, default)
         if value is None:
             if required:
@@ -102,8 +110,14 @@ class _Reader:
             raise self.fail(where, f"'{name}' has the wrong type ({type(value).__name__})")
         return value
 
-    def choice(self, entry: dict[str, Any], name: str, choices: tuple[str, ...], where: str,
-               default: str | None = None) -> str:
+    def choice(
+        self,
+        entry: dict[str, Any],
+        name: str,
+        choices: tuple[str, ...],
+        where: str,
+        default: str | None = None,
+    ) -> str:
         value = entry.get(name, default)
         if value not in choices:
             raise self.fail(where, f"'{name}' must be one of {', '.join(choices)}, got {value!r}")

@@ -17,8 +17,13 @@ def competition_status(session: Session, *, public_only: bool = False) -> list[d
     outputs_failed, outputs_missing, votes``. ``outputs_missing`` counts the (model, prompt)
     pairs with no finished output, failed ones included. ``public_only`` leaves out drafts.
     """
-    query = select(Competition.id, Competition.slug, Competition.name, Competition.status,
-                   Category.slug).join(Category).order_by(Competition.slug)
+    query = (
+        select(
+            Competition.id, Competition.slug, Competition.name, Competition.status, Category.slug
+        )
+        .join(Category)
+        .order_by(Competition.slug)
+    )
     if public_only:
         query = query.where(Competition.status != "draft")
     competitions = session.execute(query).all()

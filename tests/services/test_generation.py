@@ -33,8 +33,9 @@ def db(app, small_seeds: Path):
 def _generate(app, session, slugs=(), all_=False, provider=None, retries=1):
     competitions = generation.select_competitions(session, slugs, all_)
     plan = generation.plan_jobs(session, competitions, app.config, provider)
-    return generation.run_jobs(session, plan.jobs, app.config, workers=2, retries=retries,
-                               backoff_s=0.0)
+    return generation.run_jobs(
+        session, plan.jobs, app.config, workers=2, retries=retries, backoff_s=0.0
+    )
 
 
 def test_generate_makes_every_matched_output_once(app, db):
@@ -43,8 +44,9 @@ def test_generate_makes_every_matched_output_once(app, db):
     assert report.done == report.planned == status["models"] * status["prompts"] == 42
     assert status["outputs_done"] == 42 and status["outputs_missing"] == 0
 
-    again = generation.plan_jobs(db, generation.select_competitions(db, ["fantasy-warrior-ii"],
-                                                                    False), app.config)
+    again = generation.plan_jobs(
+        db, generation.select_competitions(db, ["fantasy-warrior-ii"], False), app.config
+    )
     assert again.jobs == []
     assert db.scalar(select(func.count()).select_from(Output)) == 42
 
@@ -69,8 +71,14 @@ def test_generate_outputs_are_matched_and_deterministic(app, db):
     _generate(app, db, ["fantasy-warrior-ii"])
     output = db.scalars(select(Output)).first()
     prompt = db.get(Prompt, output.prompt_id)
-    expected = render_png(output.model.slug, prompt.text, negative_prompt=prompt.negative_prompt,
-                          seed=prompt.seed, width=prompt.width, height=prompt.height)
+    expected = render_png(
+        output.model.slug,
+        prompt.text,
+        negative_prompt=prompt.negative_prompt,
+        seed=prompt.seed,
+        width=prompt.width,
+        height=prompt.height,
+    )
     assert hashlib.sha256(expected).hexdigest() == output.sha256
     per_prompt = db.scalars(select(Output).where(Output.prompt_id == prompt.id)).all()
     assert len({(o.width, o.height) for o in per_prompt}) == 1
@@ -100,8 +108,9 @@ class _Scripted(ImageProvider):
         self.calls[key] = self.calls.get(key, 0) + 1
         if self.calls[key] <= self.fail_first:
             raise ProviderError(self.name, "upstream returned 500", retryable=self.retryable)
-        return ImageResult(data=b"\x89PNG fake", format="png", width=request.width,
-                           height=request.height)
+        return ImageResult(
+            data=b"\x89PNG fake", format="png", width=request.width, height=request.height
+        )
 
 
 @pytest.fixture
@@ -111,9 +120,16 @@ def scripted(db, monkeypatch):
     monkeypatch.setattr(_Scripted, "calls", {})
     provider = Provider(slug="scripted", name="Scripted")
     model = db.scalar(select(Model).where(Model.slug == "sdxl"))
-    db.add(ProviderOffering(model=model, provider=provider, config_key="scripted/sdxl",
-                            provider_model_id="scripted-sdxl", pricing_unit="per_image",
-                            price_usd=Decimal("0.02")))
+    db.add(
+        ProviderOffering(
+            model=model,
+            provider=provider,
+            config_key="scripted/sdxl",
+            provider_model_id="scripted-sdxl",
+            pricing_unit="per_image",
+            price_usd=Decimal("0.02"),
+        )
+    )
     db.commit()
     return model
 
