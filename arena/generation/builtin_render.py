@@ -1,4 +1,4 @@
-"""Offline "builtin" image generator: deterministic abstract art styled per model, driven by words."""
+"""Offline "builtin" image generator: deterministic abstract art, styled per model, led by words."""
 
 from __future__ import annotations
 
@@ -94,6 +94,9 @@ _THEME_TINTS: dict[str, tuple[float, float, float]] = {
 _MODIFIERS = {
     "dark": "dark",
     "moody": "dark",
+    "night": "dark",
+    "midnight": "dark",
+    "neon": "neon",
     "bright": "bright",
     "light": "bright",
     "sunny": "bright",
@@ -114,7 +117,12 @@ _MODIFIERS = {
     "busy": "detailed",
 }
 
-_STOPWORDS = frozenset(
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STOPWORDS = _wordset(
     """a an the of in on at with and or to by for from into onto over under above below
     is are was were be been being it its this that these those as very highly ultra super
     some many few one two three several his her their our my your very extremely quite
@@ -122,12 +130,26 @@ _STOPWORDS = frozenset(
     style artwork art digital 4k 8k hd uhd hdr high quality resolution best masterpiece
     trending artstation realistic cinematic lighting shot view scene background featuring
     made full wide close up closeup portrait landscape beautiful stunning amazing epic
-    no not without""".split()
+    no not without beside behind near next through across around between inside outside
+    toward towards against along among during upon within while where there here made
+    standing sitting lying flying floating walking running"""
 )
 
-_QUALITY_NEGATIVES = frozenset(
+# Size words scale the motif of the next content word ("a tiny cottage").
+_SIZE_WORDS = {
+    "tiny": 0.6,
+    "small": 0.75,
+    "little": 0.75,
+    "big": 1.3,
+    "large": 1.3,
+    "huge": 1.5,
+    "giant": 1.6,
+    "enormous": 1.6,
+}
+
+_QUALITY_NEGATIVES = _wordset(
     "blurry blur noise noisy grainy grain ugly lowres low artifacts artifact jpeg deformed "
-    "distorted messy bad worst".split()
+    "distorted messy bad worst"
 )
 
 _KEYWORD_KINDS: dict[str, str] = {}
@@ -183,6 +205,7 @@ _POLYGON_SIDES = {"triangle": 3, "square": 4, "cube": 4, "pentagon": 5, "hexagon
 _SKY_KINDS = {"sun", "crescent", "planet", "cloud", "bird"}
 _GROUND_KINDS = {"figure", "tree", "house", "tower", "animal", "boat", "flower"}
 _BOTTOM_KINDS = {"mountain", "wave", "city"}
+_DEPTH = {"mountain": 0, "city": 0, "sun": 1, "crescent": 1, "planet": 1, "cloud": 1, "wave": 2}
 _UPRIGHT_KINDS = _GROUND_KINDS | _BOTTOM_KINDS | {"sun", "cloud", "fish", "eye", "heart"}
 
 _BACKGROUNDS = ("gradient", "rings", "stripes", "waves", "cells", "blobs", "plasma", "horizon")
@@ -274,6 +297,7 @@ class _Prompt:
     neg_tints: tuple[tuple[float, float, float], ...]
     modifiers: frozenset[str]
     words: tuple[tuple[str, tuple[float, float, float] | None], ...]  # (stem, colour word HSL)
+    scales: tuple[float, ...]  # size factor of each word's motif
     banned_kinds: frozenset[str]
     clean: bool  # negative prompt asks for less noise / blur
 
@@ -290,7 +314,9 @@ def _parse(prompt: str, negative_prompt: str | None) -> _Prompt:
     modifiers: set[str] = set()
     words: list[tuple[str, tuple[float, float, float] | None]] = []
     seen: set[str] = set()
+    scales: list[float] = []
     pending: tuple[float, float, float] | None = None
+    pending_scale = 1.0
     for raw in _WORD_RE.findall((prompt or "").lower()):
         w = _stem(raw)
         if w in neg_set or raw in neg_set:
@@ -300,9 +326,14 @@ def _parse(prompt: str, negative_prompt: str | None) -> _Prompt:
             hsls = _COLOURS.get(w) or _COLOURS[raw]
             tints.extend(hsls)
             pending = hsls[0]
+            if raw in _MODIFIERS:  # "neon", "night": a colour and a treatment
+                modifiers.add(_MODIFIERS[raw])
             continue
         if raw in _MODIFIERS:
             modifiers.add(_MODIFIERS[raw])
+            continue
+        if raw in _SIZE_WORDS:
+            pending_scale = _SIZE_WORDS[raw]
             continue
         if raw in _STOPWORDS or w in _STOPWORDS or len(w) < 2 or w.isdigit():
             continue
@@ -311,13 +342,16 @@ def _parse(prompt: str, negative_prompt: str | None) -> _Prompt:
         if w not in seen and len(words) < MAX_MOTIFS:
             seen.add(w)
             words.append((w, pending))
+            scales.append(pending_scale)
         pending = None
+        pending_scale = 1.0
     return _Prompt(
         tints=tuple(tints),
         theme_tints=tuple(theme),
         neg_tints=neg_tints,
         modifiers=frozenset(modifiers),
         words=tuple(words),
+        scales=tuple(scales),
         banned_kinds=banned_kinds,
         clean=bool(neg_set & _QUALITY_NEGATIVES),
     )
@@ -359,7 +393,7 @@ def _suppress(rgb: np.ndarray, neg: tuple[tuple[float, float, float], ...]) -> n
 
 
 def _tinted(rgb: np.ndarray, tint: tuple[float, float, float], weight: float) -> np.ndarray:
-    h, s, li = _to_hsl(rgb)
+    li = _to_hsl(rgb)[2]
     th, ts, tl = tint
     target = _hsl(th, ts, 0.45 * li + 0.55 * tl)
     return (1.0 - weight) * rgb + weight * target
@@ -370,7 +404,6 @@ class _Palette:
     stops: np.ndarray  # (K, 3) background gradient, float 0..1
     accents: list[np.ndarray]
     ink: np.ndarray  # outline / contour colour
-    bg_light: float
 
 
 def _palette(style: ModelStyle, p: _Prompt, rng: np.random.Generator) -> _Palette:
@@ -382,7 +415,7 @@ def _palette(style: ModelStyle, p: _Prompt, rng: np.random.Generator) -> _Palett
         tone = "light"
     lights = {"dark": (0.08, 0.2, 0.34), "mid": (0.3, 0.48, 0.62), "light": (0.62, 0.78, 0.9)}[tone]
     sat = style.saturation
-    if "vivid" in mods:
+    if "vivid" in mods or "neon" in mods:
         sat = min(1.0, sat + 0.3)
     if "muted" in mods or "pastel" in mods:
         sat *= 0.55
@@ -396,7 +429,9 @@ def _palette(style: ModelStyle, p: _Prompt, rng: np.random.Generator) -> _Palett
         _hsl(h0 + harm[1] * 0.3, sat * 0.9, lights[2]),
     ]
     accent_l = {"dark": 0.62, "mid": 0.72, "light": 0.4}[tone]
-    accents = [_hsl(h0 + off + 0.02 * i, min(1.0, sat + 0.15), accent_l) for i, off in enumerate(harm)]
+    accents = [
+        _hsl(h0 + off + 0.02 * i, min(1.0, sat + 0.15), accent_l) for i, off in enumerate(harm)
+    ]
     accents.append(_hsl(h0 + harm[1] + 0.5, sat, 1.0 - accent_l))
     ink = _hsl(h0 + 0.5, 0.35, 0.06 if tone != "dark" else 0.92)
 
@@ -414,31 +449,46 @@ def _palette(style: ModelStyle, p: _Prompt, rng: np.random.Generator) -> _Palett
     stops = [_suppress(c, p.neg_tints) for c in stops]
     accents = [_suppress(c, p.neg_tints) for c in accents]
 
-    mud = (1.0 - style.skill) ** 1.6 * 0.6
+    mud = (1.0 - style.skill) ** 1.6 * 0.45
     if mud > 0:
         brown = np.array([0.42, 0.38, 0.32])
         stops = [(1 - mud) * c + mud * brown for c in stops]
         accents = [(1 - mud * 0.7) * c + mud * 0.7 * brown for c in accents]
-    arr = np.clip(np.array(stops, dtype=np.float32), 0, 1)
-    bg_light = float(arr.mean())
-    return _Palette(stops=arr, accents=[np.clip(a, 0, 1) for a in accents], ink=ink, bg_light=bg_light)
+    return _Palette(
+        stops=np.clip(np.array(stops, dtype=np.float32), 0, 1),
+        accents=[np.clip(a, 0, 1) for a in accents],
+        ink=ink,
+    )
 
 
 # --------------------------------------------------------------------------- background
 
 
-def _smooth_noise(rng: np.random.Generator, lw: int, lh: int, cells: int) -> np.ndarray:
-    gw = max(2, round(cells * lw / max(lw, lh)))
-    gh = max(2, round(cells * lh / max(lw, lh)))
+def _smooth_noise(
+    rng: np.random.Generator, lw: int, lh: int, cells: int, aspect: float
+) -> np.ndarray:
+    """Value noise with about ``cells`` cells along the longer side, centred on zero."""
+    gw = max(2, round(cells * min(1.0, aspect)))
+    gh = max(2, round(cells * min(1.0, 1.0 / aspect)))
     grid = rng.random((gh, gw), dtype=np.float32)
-    img = Image.fromarray(grid, mode="F").resize((lw, lh), Image.Resampling.BICUBIC)
+    img = Image.fromarray(grid).resize((lw, lh), Image.Resampling.BICUBIC)
     return np.asarray(img, dtype=np.float32) - 0.5
 
 
 def _background(
-    style: ModelStyle, pal: _Palette, rng: np.random.Generator, lw: int, lh: int
+    style: ModelStyle,
+    pal: _Palette,
+    rng: np.random.Generator,
+    tex: np.random.Generator,
+    lw: int,
+    lh: int,
+    aspect: float,
 ) -> np.ndarray:
-    """Float (lh, lw, 3) background at low resolution."""
+    """Float (lh, lw, 3) background at low resolution.
+
+    ``rng`` drives everything that does not depend on the output size (so a thumbnail has the
+    same composition as the full picture); ``tex`` only the per-pixel noise.
+    """
     scale = 2.0 / min(lw, lh)
     xs = (np.arange(lw, dtype=np.float32) - (lw - 1) / 2) * scale
     ys = (np.arange(lh, dtype=np.float32) - (lh - 1) / 2) * scale
@@ -451,7 +501,8 @@ def _background(
     skill = style.skill
     crisp = 1.5 + 6.0 * skill
     kind = style.background
-    warp = _smooth_noise(rng, lw, lh, 4) * (0.25 + 0.5 * (1 - skill))
+    edge = np.ones((lh, lw), dtype=np.float32)
+    warp = _smooth_noise(rng, lw, lh, 4, aspect) * (0.25 + 0.5 * (1 - skill))
     if kind == "gradient":
         t = 0.5 + 0.42 * (x * ca + y * sa) + warp * 0.6
     elif kind == "rings":
@@ -466,25 +517,30 @@ def _background(
     elif kind == "waves":
         n = 5 + int(f * 3)
         wave = y + 0.12 * np.sin(x * f * 4 + phase) + 0.05 * np.sin(x * f * 9 + 2 * phase)
-        wave = wave + warp * 0.3
-        band = np.clip((wave + 1.1) / 2.2, 0, 0.999) * n
-        t = (np.floor(band) + np.clip((band % 1.0) * crisp * 0.3, 0, 1) * 0.0) / (n - 1)
+        band = np.clip((wave + warp * 0.3 + 1.1) / 2.2, 0, 0.999) * n
+        gy, gx = np.gradient(band)
+        frac = band % 1.0
+        # a one-pixel ramp before each step keeps the band edges anti-aliased
+        ramp = np.clip((frac - 1.0) / (np.sqrt(gx * gx + gy * gy) * 1.2 + 1e-4) + 1.0, 0, 1)
+        t = (np.floor(band) + ramp) / n + 0.06 * frac * (1 - ramp)
     elif kind == "cells":
         n = 10 + int(f * 8)
         pts = rng.uniform(-1.2, 1.2, (n, 2)).astype(np.float32)
-        pts[:, 0] *= lw / min(lw, lh)
+        pts[:, 0] *= max(1.0, aspect)
+        pts[:, 1] *= max(1.0, 1.0 / aspect)
         vals = rng.random(n).astype(np.float32)
         d = (x[None] - pts[:, 0, None, None]) ** 2 + (y[None] - pts[:, 1, None, None]) ** 2
         order = np.argpartition(d, 1, axis=0)[:2]
         d1 = np.take_along_axis(d, order[:1], 0)[0]
         d2 = np.take_along_axis(d, order[1:2], 0)[0]
         t = vals[order[0]] * 0.85 + 0.15 * (0.5 + y * 0.5)
-        edge = np.clip((np.sqrt(d2) - np.sqrt(d1)) * (12 + 20 * skill), 0, 1)
-        t = t * (0.55 + 0.45 * edge) + warp * 0.2
+        edge = np.clip((np.sqrt(d2) - np.sqrt(d1)) * (8 + 16 * skill), 0, 1)
+        t = t * (0.75 + 0.25 * edge) + warp * 0.2
     elif kind == "blobs":
         n = 5 + int(f * 3)
         centres = rng.uniform(-1.0, 1.0, (n, 2)).astype(np.float32)
-        centres[:, 0] *= lw / min(lw, lh)
+        centres[:, 0] *= max(1.0, aspect)
+        centres[:, 1] *= max(1.0, 1.0 / aspect)
         radii = rng.uniform(0.2, 0.5, n).astype(np.float32)
         acc = np.zeros((lh, lw), dtype=np.float32)
         for (cx, cy), rr in zip(centres, radii, strict=True):
@@ -507,21 +563,32 @@ def _background(
         t = 0.35 + 0.65 * sky * (1 - 0.6 * glow) - 0.3 * ground + warp * 0.25
         t = np.where(y > hy + 0.04 * np.sin(x * 5 * f + phase), t * 0.55, t)
     t = np.asarray(t, dtype=np.float32)
-    if skill < 0.5:
-        t = t + (0.5 - skill) * 0.5 * _smooth_noise(rng, lw, lh, 12)
-        t = t + (0.5 - skill) * 0.25 * (rng.random((lh, lw), dtype=np.float32) - 0.5)
     t = np.clip(t, 0.0, 1.0)
+    if style.contour and kind != "cells":
+        # anti-aliased iso-lines: distance to the nearest level, in low-res pixels
+        levels = t * 7.0
+        gy, gx = np.gradient(levels)
+        dist = np.abs(levels - np.round(levels)) / (np.sqrt(gx * gx + gy * gy) + 1e-3)
+        contour = np.clip(1.3 - dist, 0.0, 1.0)
+    else:
+        contour = None
+    if skill < 0.5:
+        t = t + (0.5 - skill) * 0.5 * _smooth_noise(rng, lw, lh, 12, aspect)
+        t = t + (0.5 - skill) * 0.2 * (tex.random((lh, lw), dtype=np.float32) - 0.5)
+        t = np.clip(t, 0.0, 1.0)
     k = len(pal.stops)
     xp = np.linspace(0.0, 1.0, k)
     rgb = np.empty((lh, lw, 3), dtype=np.float32)
     for c in range(3):
         rgb[..., c] = np.interp(t, xp, pal.stops[:, c]).astype(np.float32)
-    if style.contour:
-        lines = np.abs(((t * 7.0) % 1.0) - 0.5) * 2.0
-        line = np.clip((lines - 0.82) * 6.0, 0, 1)[..., None]
-        rgb = rgb * (1 - 0.55 * line) + pal.ink.astype(np.float32) * 0.55 * line
+    if contour is not None:
+        line = (0.6 * contour)[..., None]
+        rgb = rgb * (1 - line) + pal.ink.astype(np.float32) * line
+    elif style.contour:
+        line = (0.7 * (1.0 - edge))[..., None]
+        rgb = rgb * (1 - line) + pal.ink.astype(np.float32) * line
     if style.vignette > 0:
-        r2 = (x * x * (min(lw, lh) / max(lw, lh)) ** 2 + y * y) * 0.5
+        r2 = ((x / float(xs[-1])) ** 2 + (y / float(ys[-1])) ** 2) * 0.5
         rgb *= (1.0 - style.vignette * np.clip(r2, 0, 1.5))[..., None]
     return rgb
 
@@ -581,7 +648,17 @@ def _shape(kind: str, word: str, wr: np.random.Generator) -> tuple[list[Prim], f
         if wr.random() < 0.5:
             return [trunk, (F, _circle(0, -0.25, 0.62, 40), 0)], 1.0
         tiers = [
-            (F, np.array([[-0.6 + 0.1 * i, 0.3 - 0.4 * i], [0, -0.5 - 0.4 * i], [0.6 - 0.1 * i, 0.3 - 0.4 * i]]), 0)
+            (
+                F,
+                np.array(
+                    [
+                        [-0.6 + 0.1 * i, 0.3 - 0.4 * i],
+                        [0, -0.5 - 0.4 * i],
+                        [0.6 - 0.1 * i, 0.3 - 0.4 * i],
+                    ]
+                ),
+                0,
+            )
             for i in range(3)
         ]
         return [trunk, *tiers], 1.0
@@ -607,16 +684,21 @@ def _shape(kind: str, word: str, wr: np.random.Generator) -> tuple[list[Prim], f
             prims.append((F, _rect(edges[i] + 0.02, top, edges[i + 1] - 0.02, 1.0), 0))
         return prims, 2.0
     if kind == "tower":
-        prims = [(F, _rect(-0.25, -0.75, 0.25, 1.0), 0), (F, np.array([[-0.32, -0.7], [0, -1.0], [0.32, -0.7]]), 0)]
+        prims = [
+            (F, _rect(-0.25, -0.75, 0.25, 1.0), 0),
+            (F, np.array([[-0.32, -0.7], [0, -1.0], [0.32, -0.7]]), 0),
+        ]
         prims += [(C, _rect(-0.08, -0.5 + 0.35 * i, 0.08, -0.35 + 0.35 * i), 0) for i in range(4)]
         return prims, 1.0
     if kind == "sun":
         prims = [(F, _circle(0, 0, 0.55), 0)]
         n = int(wr.integers(8, 16))
-        for i in range(n):
-            a = 2 * math.pi * i / n
-            d = math.pi / n * 0.45
-            prims.append((F, np.array([[0.68 * math.cos(a - d), 0.68 * math.sin(a - d)], [math.cos(a), math.sin(a)], [0.68 * math.cos(a + d), 0.68 * math.sin(a + d)]]), 0))
+        d = math.pi / n * 0.45
+        for a in np.linspace(0, 2 * math.pi, n, endpoint=False):
+            angles = np.array([a - d, a, a + d])
+            radii = np.array([0.68, 1.0, 0.68])
+            ray = np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1)
+            prims.append((F, ray, 0))
         return prims, 1.0
     if kind == "planet":
         ring = _circle(0, 0, 1.0, 48, ry=0.28)
@@ -646,13 +728,19 @@ def _shape(kind: str, word: str, wr: np.random.Generator) -> tuple[list[Prim], f
             (C, _circle(-0.5, -0.08, 0.08, 16), 0),
         ], 1.2
     if kind == "cloud":
-        prims = [(F, _circle(cx, cy, r, 32), 0) for cx, cy, r in ((-0.5, 0.1, 0.4), (0.0, -0.15, 0.55), (0.5, 0.1, 0.42))]
+        prims = [
+            (F, _circle(cx, cy, r, 32), 0)
+            for cx, cy, r in ((-0.5, 0.1, 0.4), (0.0, -0.15, 0.55), (0.5, 0.1, 0.42))
+        ]
         prims.append((F, _rect(-0.5, 0.1, 0.5, 0.5), 0))
         return prims, 1.4
     if kind == "wave":
         xs = np.linspace(-1, 1, 48)
         ph = float(wr.uniform(0, 6.3))
-        return [(L, np.stack([xs, 0.3 * k - 0.3 + 0.15 * np.sin(xs * 7 + ph + k)], 1), 0.1) for k in range(3)], 2.2
+        return [
+            (L, np.stack([xs, 0.3 * k - 0.3 + 0.15 * np.sin(xs * 7 + ph + k)], 1), 0.1)
+            for k in range(3)
+        ], 2.2
     if kind == "animal":
         return [
             (F, _circle(0, 0.1, 0.6, 40, ry=0.32), 0),
@@ -681,7 +769,10 @@ def _shape(kind: str, word: str, wr: np.random.Generator) -> tuple[list[Prim], f
         tt = np.linspace(-1, 1, 24)
         top = np.stack([tt, -0.45 * (1 - tt**2)], 1)
         bottom = np.stack([tt[::-1], 0.45 * (1 - tt[::-1] ** 2)], 1)
-        return [(F, np.concatenate([top, bottom]), 0), (L, np.array([[-0.95, 0], [0.8, 0]]), 0.05)], 1.3
+        return [
+            (F, np.concatenate([top, bottom]), 0),
+            (L, np.array([[-0.95, 0], [0.8, 0]]), 0.05),
+        ], 1.3
     if kind == "spiral":
         tt = np.linspace(0, 5 * math.pi, 90)
         r = tt / tt[-1]
@@ -702,6 +793,7 @@ class _Motif:
     size: float  # radius, fraction of min side
     rot: float
     colour: np.ndarray
+    named: bool = False  # the prompt named this motif's colour ("golden sun")
 
 
 def _motif_kind(word: str, wr: np.random.Generator) -> str:
@@ -719,9 +811,12 @@ def _layout(
     aspect: float,
 ) -> list[_Motif]:
     skill = style.skill
+    # one unit = the shorter side; the frame is ux wide and uy tall in those units
+    ux, uy = max(aspect, 1.0), max(1.0 / aspect, 1.0)
     words = list(p.words)
+    scales = list(p.scales)
     if not words:
-        words = [(f"#{int(rng.integers(1 << 30))}", None)]
+        words, scales = [(f"#{int(rng.integers(1 << 30))}", None)], [1.0]
     motifs: list[_Motif] = []
     n = len(words)
     shrink = 1.0 / math.sqrt(max(1.0, n / 2.5))
@@ -734,16 +829,16 @@ def _layout(
             continue
         prims, stretch = _shape(kind, word, wr)
         x, y = (float(v) for v in wr.uniform(0.18, 0.82, 2))
-        size = float(wr.uniform(0.12, 0.24)) * style.motif_scale * shrink
+        size = float(wr.uniform(0.15, 0.28)) * style.motif_scale * shrink * scales[idx]
         if idx == 0:
             size *= 1.3
         if kind in _SKY_KINDS:
             y = 0.14 + 0.24 * float(wr.random())
         elif kind in _BOTTOM_KINDS:
-            y = 0.8 + 0.08 * float(wr.random())
-            size = max(size, 0.18)
+            size = max(size, 0.18 * scales[idx])
+            y = 1.0 - size / uy * (0.8 + 0.15 * float(wr.random()))
         elif kind in _GROUND_KINDS:
-            y = 0.78 - size * 0.9 + 0.05 * float(wr.random())
+            y = 0.8 - size / uy * 0.9 + 0.06 * float(wr.random())
         rot = float(wr.uniform(-math.pi, math.pi)) if style.rotate else float(wr.normal(0, 0.15))
         if kind in _UPRIGHT_KINDS:
             rot = float(wr.normal(0, 0.05))
@@ -758,7 +853,9 @@ def _layout(
         elif p.tints:
             colour = _tinted(colour, p.tints[idx % len(p.tints)], 0.35)
         colour = _suppress(colour, p.neg_tints)
-        motifs.append(_Motif(word, kind, prims, stretch, x, y, size, rot, colour))
+        motifs.append(
+            _Motif(word, kind, prims, stretch, x, y, size, rot, colour, wcolour is not None)
+        )
 
     # model composition
     comp = style.composition
@@ -787,7 +884,7 @@ def _layout(
         mo.rot += float(rng.normal(0, 0.03 + 0.3 * (1 - skill) ** 2))
     # skilled models keep things apart and inside the frame
     if skill > 0.35 and m > 1:
-        pos = np.array([[mo.x * aspect, mo.y] for mo in motifs])
+        pos = np.array([[mo.x * ux, mo.y * uy] for mo in motifs])
         rad = np.array([mo.size * max(1.0, mo.stretch * 0.6) for mo in motifs])
         strength = (skill - 0.35) / 0.65
         for _ in range(12):
@@ -798,17 +895,28 @@ def _layout(
             push = (d / dist[..., None] * overlap[..., None]).sum(1) * 0.25 * strength
             pos += push
         for mo, (px, py) in zip(motifs, pos, strict=True):
-            mo.x = px / aspect
+            mo.x = px / ux
             if mo.kind not in _BOTTOM_KINDS:
-                mo.y = py
+                mo.y = py / uy
     if skill > 0.35:
         for mo in motifs:
-            mx = min(0.45, mo.size * mo.stretch / aspect + 0.04)
-            my = min(0.45, mo.size + 0.04)
+            mx = min(0.45, mo.size * mo.stretch / ux + 0.04)
+            my = min(0.45, mo.size / uy + 0.04)
             mo.x = min(max(mo.x, mx), 1 - mx)
             if mo.kind not in _BOTTOM_KINDS:
                 mo.y = min(max(mo.y, my), 1 - my)
+    # paint back to front: far scenery, sky, water, then everything else in prompt order
+    motifs.sort(key=lambda mo: _DEPTH.get(mo.kind, 3))
     return motifs
+
+
+def _stroke(draw: ImageDraw.ImageDraw, pts: list[tuple[float, float]], width: int) -> None:
+    """A polyline with round joins and caps (Pillow's own curve joint is slow in Python)."""
+    draw.line(pts, fill=255, width=width)
+    if width >= 4:
+        r = width / 2 - 0.5
+        for x, y in pts:
+            draw.ellipse((x - r, y - r, x + r, y + r), fill=255)
 
 
 def _lut(alpha: float) -> list[int]:
@@ -833,12 +941,16 @@ def _draw_motif(
     cr, sr = math.cos(mo.rot), math.sin(mo.rot)
     rotm = np.array([[cr, -sr], [sr, cr]])
     sx = mo.stretch * (-1 if mirror else 1)
-    wobble = (1 - skill) ** 2 * 0.12
+    # unskilled hands: a smooth warp of the whole shape plus a little per-vertex jitter
+    warp = (1 - skill) ** 2 * 0.12
+    jitter = (1 - skill) ** 3 * 0.025
+    wf = rng.uniform(1.5, 3.5, 2)
+    wp = rng.uniform(0, 2 * math.pi, 2)
     prims: list[tuple[str, np.ndarray, float]] = []
     for op, pts, wrel in mo.prims:
         q = pts * [sx, 1.0]
-        if wobble > 0:
-            q = q + rng.normal(0, wobble, q.shape)
+        if warp > 0:
+            q = q + warp * np.sin(q[:, ::-1] * wf + wp) + rng.normal(0, jitter, q.shape)
         q = q @ rotm.T * radius + [cx, cy]
         prims.append((op, q, wrel * radius))
     treatment = style.treatment
@@ -847,7 +959,7 @@ def _draw_motif(
     glow = treatment == "glow"
     shadow = treatment == "shadow"
     pad = lw * 2 + 2 + max((wd for _, _, wd in prims), default=0)
-    blur = radius * 0.25 if (glow or shadow) else 0.0
+    blur = radius * (0.45 if glow else 0.2) if (glow or shadow) else 0.0
     pad += blur * 2.5
     allp = np.concatenate([q for _, q, _ in prims])
     x0 = math.floor(allp[:, 0].min() - pad)
@@ -879,13 +991,13 @@ def _draw_motif(
         pts = local(q)
         if op == "line":
             width = max(1, round(wd * ss))
-            fd.line(pts, fill=255, width=width, joint="curve")
+            _stroke(fd, pts, width)
             if ed is not None:
-                ed.line(pts, fill=255, width=width + 2 * elw, joint="curve")
+                _stroke(ed, pts, width + 2 * elw)
         else:
             fd.polygon(pts, fill=255 if op == "fill" else 0)
             if ed is not None:
-                ed.line([*pts, pts[0]], fill=255, width=2 * elw, joint="curve")
+                _stroke(ed, [*pts, pts[0]], 2 * elw)
     if ss > 1:
         fill = fill.reduce(ss)
         if edge is not None:
@@ -899,9 +1011,13 @@ def _draw_motif(
     behind = bg_small[by, bx]
     lum = float(colour @ [0.3, 0.59, 0.11])
     blum = float(behind @ [0.3, 0.59, 0.11])
-    if abs(lum - blum) < 0.3 and skill > 0.3:
+    if abs(lum - blum) < 0.3:
         hh, ss_, ll = _to_hsl(colour)
-        target = ll + (0.32 if blum < 0.5 else -0.32) * skill
+        shift = (0.1 if mo.named else 0.32) * (0.3 + 0.7 * skill)
+        direction = 1.0 if lum >= blum else -1.0
+        if not 0.08 <= ll + direction * shift <= 0.92:
+            direction = -direction
+        target = ll + direction * shift
         colour = _hsl(hh, ss_, target)
     rgb = tuple(int(v) for v in np.clip(colour * 255 + 0.5, 0, 255))
 
@@ -914,21 +1030,21 @@ def _draw_motif(
             d = round(radius * 0.12)
             img.paste((0, 0, 0), (x0 + d, y0 + d), soft.point(_lut(0.45)))
         else:
-            light = tuple(int(min(255, v * 0.6 + 110)) for v in rgb)
-            img.paste(light, (x0, y0), soft.point(_lut(0.7)))
+            light = tuple(int(min(255, v * 0.55 + 120)) for v in rgb)
+            img.paste(light, (x0, y0), soft.point(_lut(0.9)))
     if edge is not None:
         ink = tuple(int(v * 255) for v in pal.ink) if treatment == "inked" else rgb
         img.paste(ink, (x0, y0), edge)
     if treatment == "outline":
         img.paste(rgb, (x0, y0), fill.point(_lut(0.22)))
         return
-    alpha = 0.62 if treatment == "translucent" else 1.0 - 0.25 * (1 - skill) ** 2
+    alpha = 0.85 if treatment == "translucent" else 1.0 - 0.25 * (1 - skill) ** 2
     mask = fill if alpha >= 0.999 else fill.point(_lut(alpha))
     if treatment == "gradient" and bw * bh > 0:
         gy = np.linspace(1.25, 0.7, bh, dtype=np.float32)[:, None, None]
         gx = np.linspace(1.05, 0.95, bw, dtype=np.float32)[None, :, None]
         arr = np.clip(np.asarray(rgb, dtype=np.float32) * gy * gx, 0, 255).astype(np.uint8)
-        img.paste(Image.fromarray(arr, "RGB"), (x0, y0), mask)
+        img.paste(Image.fromarray(arr), (x0, y0), mask)
     else:
         img.paste(rgb, (x0, y0), mask)
 
@@ -964,7 +1080,9 @@ def render(
     The model id picks the style (palette, background family, line treatment, skill); colour
     words in the prompt tint the palette, every other content word adds a motif whose shape,
     place, size and colour come from a hash of the word; negative-prompt words remove matching
-    motifs and colours; the seed jitters the layout. The same inputs always give the same pixels.
+    motifs and colours; the seed jitters the layout. The same inputs give the same pixels in any
+    process (all randomness comes from SHA-256 of the inputs; Python's salted ``hash()`` is never
+    used), and the composition does not depend on the size, so a thumbnail matches the full image.
 
     Returns:
         An RGB image of exactly ``width`` x ``height``.
@@ -976,20 +1094,12 @@ def render(
     model_id = str(model_id)
     style = model_style(model_id)
     parsed = _parse(prompt or "", negative_prompt)
-    key_words = " ".join(f"{w}:{c}" for w, c in parsed.words)
-    rng = _rng(
-        "builtin-render-v1",
-        model_id,
-        int(seed),
-        width,
-        height,
-        key_words,
-        parsed.tints,
-        parsed.neg_tints,
-        sorted(parsed.modifiers),
-        sorted(parsed.banned_kinds),
-        parsed.clean,
+    key_words = " ".join(
+        f"{w}:{c}:{k}" for (w, c), k in zip(parsed.words, parsed.scales, strict=True)
     )
+    key = (model_id, int(seed or 0), key_words, parsed.tints, sorted(parsed.modifiers))
+    rng = _rng("builtin-render-v1", *key)  # layout: independent of the size
+    tex = _rng("builtin-texture-v1", width, height, *key)  # per-pixel noise
     skill = style.skill
     # unskilled models render smaller and get blown up: softer, muddier
     q = 1.0 if skill >= 0.4 else 0.55 + skill
@@ -1001,15 +1111,13 @@ def render(
     lh = max(8, round(ih * low_long / long_side))
 
     pal = _palette(style, parsed, rng)
-    bg = _background(style, pal, rng, lw, lh)
+    bg = _background(style, pal, rng, tex, lw, lh, width / height)
     bg8 = np.clip(bg * 255.0 + 0.5, 0, 255).astype(np.uint8)
-    img = Image.fromarray(bg8, "RGB").resize((iw, ih), Image.Resampling.BICUBIC)
+    img = Image.fromarray(bg8).resize((iw, ih), Image.Resampling.BICUBIC)
 
-    motifs = _layout(style, parsed, pal, rng, iw / ih)
-    count = len(motifs)
-    for i, mo in enumerate(motifs):
+    for mo in _layout(style, parsed, pal, rng, width / height):
         _draw_motif(img, mo, style, pal, bg, rng)
-        if style.composition == "symmetric" and abs(mo.x - 0.5) > 0.08 and i < count:
+        if style.composition == "symmetric" and abs(mo.x - 0.5) > 0.08:
             _draw_motif(img, mo, style, pal, bg, rng, mirror=True)
 
     if (iw, ih) != (width, height):
@@ -1017,14 +1125,14 @@ def render(
     grain = style.grain * (0.5 if parsed.clean else 1.0)
     if grain > 0.02:
         gw, gh = max(1, width // 2), max(1, height // 2)
-        noise = rng.normal(0.0, 40.0 * grain, (gh, gw, 3)).astype(np.float32) + 128.0
-        nimg = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8), "RGB")
+        noise = tex.normal(0.0, 40.0 * grain, (gh, gw, 3)).astype(np.float32) + 128.0
+        nimg = Image.fromarray(np.clip(noise, 0, 255).astype(np.uint8))
         nimg = nimg.resize((width, height), Image.Resampling.NEAREST)
         img = Image.blend(img, nimg, min(0.5, 0.35 * grain + 0.05))
     if skill < 0.3:
         # washed-out, low-contrast look
         haze = Image.new("RGB", (width, height), tuple(int(v * 255) for v in pal.stops.mean(0)))
-        img = Image.blend(img, haze, (0.3 - skill) * 0.8)
+        img = Image.blend(img, haze, (0.3 - skill) * 0.45)
     return img
 
 
@@ -1041,6 +1149,7 @@ def render_png(
     img = render(
         model_id, prompt, negative_prompt=negative_prompt, seed=seed, width=width, height=height
     )
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", compress_level=1)
-    return buf.getvalue()
+    # Pillow writes no metadata chunks unless asked to; level 1 trades size for speed.
+    buffer = io.BytesIO()
+    img.save(buffer, format="PNG", compress_level=1)
+    return buffer.getvalue()
