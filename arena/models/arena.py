@@ -149,22 +149,51 @@ class Voter(Base):
 
 
 class Battle(Base):
-    """Two outputs of one prompt shown to one voter; the token is stored only as a hash."""
+    """Two outputs of one prompt shown to one voter.
+
+    The vote token is stored only as its SHA-256; each side's image has its own random key,
+    so the image URLs say nothing about the models or about each other. The model ids are
+    copied from the outputs so that recording a vote needs no join. ``voted_at`` is set by
+    the one vote the battle takes.
+    """
 
     __tablename__ = "battles"
     __table_args__ = (
         CheckConstraint("left_output_id <> right_output_id", name="distinct_outputs"),
+        CheckConstraint("left_model_id <> right_model_id", name="distinct_models"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
     prompt_id: Mapped[int] = mapped_column(ForeignKey("prompts.id"), index=True)
-    left_output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"))
-    right_output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"))
+    left_output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"), index=True)
+    right_output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"), index=True)
+    left_model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    right_model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    left_image_key: Mapped[str] = mapped_column(String(32), unique=True)
+    right_image_key: Mapped[str] = mapped_column(String(32), unique=True)
     voter_id: Mapped[int] = mapped_column(ForeignKey("voters.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
+    voted_at: Mapped[dt.datetime | None] = mapped_column()
+
+
+class Matchup(Base):
+    """How often two models have been shown against each other in a competition.
+
+    Matchmaking picks the least-met pair; the pair is stored with the lower model id first.
+    """
+
+    __tablename__ = "matchups"
+    __table_args__ = (CheckConstraint("model_lo_id < model_hi_id", name="ordered_pair"),)
+
+    competition_id: Mapped[int] = mapped_column(
+        ForeignKey("competitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_lo_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    model_hi_id: Mapped[int] = mapped_column(ForeignKey("models.id"), primary_key=True)
+    battles: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Vote(Base):

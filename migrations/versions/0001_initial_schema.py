@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-25 10:56:11.717145
+Create Date: 2026-11-25 11:10:00.880802
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+
 
 revision = "0001"
 down_revision = None
@@ -236,6 +237,29 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "matchups",
+        sa.Column("competition_id", sa.Integer(), nullable=False),
+        sa.Column("model_lo_id", sa.Integer(), nullable=False),
+        sa.Column("model_hi_id", sa.Integer(), nullable=False),
+        sa.Column("battles", sa.Integer(), nullable=False),
+        sa.CheckConstraint("model_lo_id < model_hi_id", name=op.f("ck_matchups_ordered_pair")),
+        sa.ForeignKeyConstraint(
+            ["competition_id"],
+            ["competitions.id"],
+            name=op.f("fk_matchups_competition_id_competitions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["model_hi_id"], ["models.id"], name=op.f("fk_matchups_model_hi_id_models")
+        ),
+        sa.ForeignKeyConstraint(
+            ["model_lo_id"], ["models.id"], name=op.f("fk_matchups_model_lo_id_models")
+        ),
+        sa.PrimaryKeyConstraint(
+            "competition_id", "model_lo_id", "model_hi_id", name=op.f("pk_matchups")
+        ),
+    )
+    op.create_table(
         "prompts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("competition_id", sa.Integer(), nullable=False),
@@ -393,9 +417,17 @@ def upgrade() -> None:
         sa.Column("prompt_id", sa.Integer(), nullable=False),
         sa.Column("left_output_id", sa.Integer(), nullable=False),
         sa.Column("right_output_id", sa.Integer(), nullable=False),
+        sa.Column("left_model_id", sa.Integer(), nullable=False),
+        sa.Column("right_model_id", sa.Integer(), nullable=False),
+        sa.Column("left_image_key", sa.String(length=32), nullable=False),
+        sa.Column("right_image_key", sa.String(length=32), nullable=False),
         sa.Column("voter_id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("voted_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "left_model_id <> right_model_id", name=op.f("ck_battles_distinct_models")
+        ),
         sa.CheckConstraint(
             "left_output_id <> right_output_id", name=op.f("ck_battles_distinct_outputs")
         ),
@@ -405,10 +437,16 @@ def upgrade() -> None:
             name=op.f("fk_battles_competition_id_competitions"),
         ),
         sa.ForeignKeyConstraint(
+            ["left_model_id"], ["models.id"], name=op.f("fk_battles_left_model_id_models")
+        ),
+        sa.ForeignKeyConstraint(
             ["left_output_id"], ["outputs.id"], name=op.f("fk_battles_left_output_id_outputs")
         ),
         sa.ForeignKeyConstraint(
             ["prompt_id"], ["prompts.id"], name=op.f("fk_battles_prompt_id_prompts")
+        ),
+        sa.ForeignKeyConstraint(
+            ["right_model_id"], ["models.id"], name=op.f("fk_battles_right_model_id_models")
         ),
         sa.ForeignKeyConstraint(
             ["right_output_id"], ["outputs.id"], name=op.f("fk_battles_right_output_id_outputs")
@@ -417,13 +455,21 @@ def upgrade() -> None:
             ["voter_id"], ["voters.id"], name=op.f("fk_battles_voter_id_voters")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_battles")),
+        sa.UniqueConstraint("left_image_key", name=op.f("uq_battles_left_image_key")),
+        sa.UniqueConstraint("right_image_key", name=op.f("uq_battles_right_image_key")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_battles_token_hash")),
     )
     with op.batch_alter_table("battles", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_battles_competition_id"), ["competition_id"], unique=False
         )
+        batch_op.create_index(
+            batch_op.f("ix_battles_left_output_id"), ["left_output_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_battles_prompt_id"), ["prompt_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_battles_right_output_id"), ["right_output_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_battles_voter_id"), ["voter_id"], unique=False)
 
     op.create_table(
@@ -512,7 +558,9 @@ def downgrade() -> None:
     op.drop_table("snapshot_rows")
     with op.batch_alter_table("battles", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_battles_voter_id"))
+        batch_op.drop_index(batch_op.f("ix_battles_right_output_id"))
         batch_op.drop_index(batch_op.f("ix_battles_prompt_id"))
+        batch_op.drop_index(batch_op.f("ix_battles_left_output_id"))
         batch_op.drop_index(batch_op.f("ix_battles_competition_id"))
 
     op.drop_table("battles")
@@ -533,6 +581,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_prompts_competition_id"))
 
     op.drop_table("prompts")
+    op.drop_table("matchups")
     with op.batch_alter_table("competition_models", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_competition_models_model_id"))
 

@@ -1,0 +1,1 @@
+"""Rating maths on plain numbers and numpy arrays: no Flask, no SQL."""
