@@ -153,6 +153,24 @@ def status(as_json: bool) -> None:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip())
 
 
+@click.command("verify")
+@with_appcontext
+def verify() -> None:
+    """Replay the vote log in order and compare every stored Elo and record.
+
+    Prints each mismatch and exits 1 if there is any.
+    """
+    from arena.services.verification import verify as run_verify
+
+    mismatches, votes = run_verify(get_session(), current_app.config["ELO_K"])
+    for mismatch in mismatches:
+        click.echo(f"mismatch: {mismatch}")
+    if mismatches:
+        click.echo(f"{len(mismatches)} mismatches after replaying {votes} votes.", err=True)
+        sys.exit(1)
+    click.echo(f"OK: {votes} votes replayed; every stored Elo and record agrees.")
+
+
 @click.command("serve")
 @click.option("--host", help="Interface to bind (default: ARENA_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: ARENA_PORT or 5000).")
@@ -193,7 +211,7 @@ def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None
 
 def register_cli(app: Flask) -> None:
     """Attach the arena commands to the app's CLI (used by both `arena` and `flask`)."""
-    for command in (db_group, seed, generate, status, serve):
+    for command in (db_group, seed, generate, status, verify, serve):
         app.cli.add_command(command)
 
 
@@ -203,8 +221,25 @@ def _create_app() -> Flask:
     return create_app()
 
 
+class _ArenaGroup(FlaskGroup):
+    """FlaskGroup that turns a missing schema into advice instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            text = str(exc.orig).lower()
+            if "no such table" in text or "does not exist" in text:
+                raise click.ClickException(
+                    f"the database has no Arena schema yet ({exc.orig}); run `arena db upgrade`"
+                ) from None
+            raise
+
+
 @click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
+    cls=_ArenaGroup, create_app=_create_app, add_default_commands=False, add_version_option=False
 )
 def main() -> None:
     """Arena: an open, self-hostable Elo arena for text-to-image models."""

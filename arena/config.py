@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from pathlib import Path
@@ -60,6 +61,11 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "MEDIA_DIR": env.get("ARENA_MEDIA_DIR") or str(instance / "media"),
         "ADMIN_PASSWORD": env.get("ARENA_ADMIN_PASSWORD"),
         "ELO_K": _float("ARENA_ELO_K", 32.0),
+        "BATTLE_TTL": dt.timedelta(seconds=_float("ARENA_BATTLE_TTL", 3600)),
+        "SESSION_COOKIE_NAME": "arena",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=365),
         "RATE_LIMIT": env.get("ARENA_RATE_LIMIT", "60/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),

@@ -26,6 +26,8 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        #: Small per-process caches of rarely changing lookups (see services.voting).
+        self.cache: dict[str, Any] = {}
 
     @contextmanager
     def session(self) -> Iterator[Session]:

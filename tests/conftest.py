@@ -168,3 +168,19 @@ def small_seeds(tmp_path: Path) -> Path:
             prompt["size"] = "96x64"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     return target
+
+
+@pytest.fixture
+def voting_app(app: Flask, small_seeds: Path) -> Flask:
+    """Seeds loaded and two competitions' outputs made (small images), ready for battles."""
+    from arena.services import generation
+    from arena.services.seeding import load_seeds
+
+    with app.app_context(), get_db().session() as session:
+        load_seeds(session, small_seeds)
+        competitions = generation.select_competitions(
+            session, ["fantasy-warrior-ii", "heroic-super-hero-portrait"], False
+        )
+        plan = generation.plan_jobs(session, competitions, app.config, "builtin")
+        generation.run_jobs(session, plan.jobs, app.config, workers=2)
+    return app

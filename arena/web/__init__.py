@@ -7,6 +7,8 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the template helpers they share."""
-    from arena.web import pages
+    from arena.web import api, arena, pages
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(arena.bp)
+    app.register_blueprint(api.bp)

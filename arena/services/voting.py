@@ -1,0 +1,653 @@
+"""Battles and votes: matchmaking, issuing anonymous battles, recording a vote in one transaction.
+
+This is the hottest path of the product, so it uses SQLAlchemy Core on a pooled connection
+with few round trips: recording a vote is four statements (claim the battle, lock and read
+the six rating rows, update them, append the vote) in one transaction.
+
+Ordering: the vote row is inserted *after* the rating rows are locked and updated. On
+PostgreSQL the rows are locked in a fixed order (``ORDER BY scope_id, model_id ... FOR
+UPDATE``), so a vote that shares a model with another waits for it to commit and then takes
+a later id; on SQLite ``BEGIN IMMEDIATE`` serialises writers outright. Either way, replaying
+the log in id order applies conflicting votes in the order they were applied here, which is
+what ``arena verify`` checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy.exc import OperationalError
+
+from arena.db import Database
+from arena.errors import ArenaError, Conflict, NotFound, ValidationError
+from arena.models import (
+    Battle,
+    Competition,
+    CompetitionModel,
+    Matchup,
+    Model,
+    Output,
+    Prompt,
+    Rating,
+    Scope,
+    Vote,
+    Voter,
+    utcnow,
+)
+from arena.ratings import elo
+
+#: What a voter may answer, and how each lands in the vote log's ``winner`` column.
+CHOICES = {"left": "model_a", "right": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
+
+T = TypeVar("T")
+
+battles_t = Battle.__table__
+ratings_t = Rating.__table__
+votes_t = Vote.__table__
+
+
+class Forbidden(ArenaError):
+    status = 403
+    code = "forbidden"
+
+
+class Gone(ArenaError):
+    status = 410
+    code = "expired"
+
+
+@dataclass(frozen=True)
+class VoterIdentity:
+    """A voter as carried in the signed cookie: database id and public pseudonym."""
+
+    id: int
+    public_id: str
+
+
+@dataclass(frozen=True)
+class IssuedBattle:
+    """A battle as shown to the voter: nothing in it names a model."""
+
+    token: str
+    competition: str
+    competition_name: str
+    prompt: str
+    left_image_key: str
+    right_image_key: str
+    width: int
+    height: int
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SideResult:
+    model_id: str
+    model_name: str
+    elo_before: float
+    elo_after: float
+    scopes: dict[str, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    """The reveal after a vote: each side's model and its Elo before and after (competition)."""
+
+    vote_id: int
+    winner: str
+    competition: str
+    left: SideResult
+    right: SideResult
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _retry_when_busy(db: Database, work: Callable[[], T], attempts: int = 8) -> T:
+    """Run ``work``; on SQLite, retry when the database is busy (locked) with backoff."""
+    for attempt in range(attempts):
+        try:
+            return work()
+        except OperationalError as exc:
+            busy = db.is_sqlite and "locked" in str(exc.orig).lower()
+            if not busy or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * 2**attempt * (0.5 + random.random()))
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def _write(db: Database) -> Iterator[Connection]:
+    """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
+    with db.engine.connect() as conn:
+        conn.info["sqlite_immediate"] = True
+        try:
+            with conn.begin():
+                yield conn
+        finally:
+            conn.info.pop("sqlite_immediate", None)
+
+
+def ensure_voter(db: Database, voter: VoterIdentity | None) -> VoterIdentity:
+    """The voter from the cookie if it still exists, else a new anonymous voter."""
+    if voter is not None:
+        with db.engine.connect() as conn:
+            found = conn.execute(
+                select(Voter.id).where(Voter.id == voter.id, Voter.public_id == voter.public_id)
+            ).first()
+        if found is not None:
+            return voter
+    public_id = secrets.token_hex(16)
+
+    def create() -> VoterIdentity:
+        with _write(db) as conn:
+            voter_id = conn.execute(
+                insert(Voter)
+                .values(public_id=public_id, created_at=utcnow(), flagged=False)
+                .returning(Voter.id)
+            ).scalar_one()
+        return VoterIdentity(voter_id, public_id)
+
+    return _retry_when_busy(db, create)
+
+
+def _choose_competition(conn: Connection, slug: str | None, rng: random.Random) -> Any:
+    columns = (Competition.id, Competition.slug, Competition.name, Competition.status)
+    if slug is not None:
+        row = conn.execute(select(*columns).where(Competition.slug == slug)).first()
+        if row is None:
+            raise NotFound(f"no competition with slug {slug!r}", field="competition")
+        if row.status != "open":
+            raise Conflict(
+                f"competition {slug!r} is {row.status}, not open for voting", field="competition"
+            )
+        return row
+    # Only competitions where at least two models have a finished, visible output.
+    ready = (
+        select(Prompt.competition_id)
+        .join(Output, Output.prompt_id == Prompt.id)
+        .where(Output.status == "done", Output.hidden.is_(False))
+        .group_by(Prompt.competition_id)
+        .having(func.count(func.distinct(Output.model_id)) >= 2)
+    )
+    candidates = conn.execute(
+        select(*columns).where(Competition.status == "open", Competition.id.in_(ready))
+    ).all()
+    if not candidates:
+        raise NotFound("no competition is open for voting with outputs ready yet")
+    # Weight toward competitions that need votes: battles so far from the live records.
+    counts = dict(
+        conn.execute(
+            select(Scope.competition_id, func.coalesce(func.sum(Rating.battles), 0))
+            .join(Rating, Rating.scope_id == Scope.id)
+            .where(Scope.kind == "competition")
+            .group_by(Scope.competition_id)
+        ).all()
+    )
+    weights = [1.0 / (1.0 + counts.get(c.id, 0) / 2) for c in candidates]
+    return rng.choices(candidates, weights=weights, k=1)[0]
+
+
+def _choose_pair(
+    conn: Connection, competition_id: int, rng: random.Random
+) -> tuple[int, int, int, int, int] | None:
+    """(prompt_id, output a, model a, output b, model b) for the least-met pair, or None."""
+    outputs = conn.execute(
+        select(Output.id, Output.prompt_id, Output.model_id)
+        .join(Prompt, Prompt.id == Output.prompt_id)
+        .join(
+            CompetitionModel,
+            and_(
+                CompetitionModel.competition_id == Prompt.competition_id,
+                CompetitionModel.model_id == Output.model_id,
+            ),
+        )
+        .where(
+            Prompt.competition_id == competition_id,
+            Output.status == "done",
+            Output.hidden.is_(False),
+        )
+    ).all()
+    by_model: dict[int, dict[int, int]] = {}
+    for output_id, prompt_id, model_id in outputs:
+        by_model.setdefault(model_id, {})[prompt_id] = output_id
+    models = sorted(by_model)
+    if len(models) < 2:
+        return None
+    met = {
+        (lo, hi): n
+        for lo, hi, n in conn.execute(
+            select(Matchup.model_lo_id, Matchup.model_hi_id, Matchup.battles).where(
+                Matchup.competition_id == competition_id
+            )
+        )
+    }
+    best: list[tuple[int, int]] = []
+    fewest = None
+    for i, lo in enumerate(models):
+        for hi in models[i + 1 :]:
+            if by_model[lo].keys().isdisjoint(by_model[hi]):
+                continue
+            n = met.get((lo, hi), 0)
+            if fewest is None or n < fewest:
+                fewest, best = n, [(lo, hi)]
+            elif n == fewest:
+                best.append((lo, hi))
+    if not best:
+        return None
+    a, b = rng.choice(best)
+    if rng.random() < 0.5:
+        a, b = b, a
+    prompt_id = rng.choice(sorted(by_model[a].keys() & by_model[b].keys()))
+    return prompt_id, by_model[a][prompt_id], a, by_model[b][prompt_id], b
+
+
+def issue_battle(
+    db: Database,
+    voter: VoterIdentity,
+    competition_slug: str | None = None,
+    *,
+    ttl: dt.timedelta = dt.timedelta(hours=1),
+    rng: random.Random | None = None,
+) -> IssuedBattle:
+    """Pick a competition, a prompt and the least-met pair of models, and issue a battle.
+
+    Args:
+        voter: who the battle is for; only this voter can vote on it.
+        competition_slug: the competition to battle in; None picks an open one, weighted
+            toward those with fewer votes.
+        ttl: how long the token stays valid.
+        rng: randomness for the choices and the sides (a fresh ``SystemRandom`` if None).
+
+    Raises:
+        NotFound: no such competition, or none open.
+        Conflict: the competition is not open, or has fewer than two models with outputs.
+    """
+    rng = rng or random.SystemRandom()
+    with db.engine.connect() as conn:
+        competition = _choose_competition(conn, competition_slug, rng)
+        pair = _choose_pair(conn, competition.id, rng)
+        prompt = conn.execute(
+            select(Prompt.text, Prompt.width, Prompt.height).where(
+                Prompt.id == (pair[0] if pair else -1)
+            )
+        ).first()
+    if pair is None or prompt is None:
+        raise Conflict(
+            f"competition {competition.slug!r} has no two models with finished outputs yet",
+            field="competition",
+        )
+    prompt_id, left_output, left_model, right_output, right_model = pair
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    values = {
+        "token_hash": token_hash(token),
+        "competition_id": competition.id,
+        "prompt_id": prompt_id,
+        "left_output_id": left_output,
+        "right_output_id": right_output,
+        "left_model_id": left_model,
+        "right_model_id": right_model,
+        "left_image_key": secrets.token_hex(16),
+        "right_image_key": secrets.token_hex(16),
+        "voter_id": voter.id,
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+    lo, hi = sorted((left_model, right_model))
+
+    def write() -> None:
+        with _write(db) as conn:
+            conn.execute(insert(battles_t).values(values))
+            _count_matchup(conn, db, competition.id, lo, hi)
+
+    _retry_when_busy(db, write)
+    return IssuedBattle(
+        token=token,
+        competition=competition.slug,
+        competition_name=competition.name,
+        prompt=prompt.text,
+        left_image_key=values["left_image_key"],
+        right_image_key=values["right_image_key"],
+        width=prompt.width,
+        height=prompt.height,
+        expires_at=values["expires_at"],
+    )
+
+
+def _count_matchup(conn: Connection, db: Database, competition_id: int, lo: int, hi: int) -> None:
+    if db.is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert as upsert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    statement = upsert(Matchup).values(
+        competition_id=competition_id, model_lo_id=lo, model_hi_id=hi, battles=1
+    )
+    conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=["competition_id", "model_lo_id", "model_hi_id"],
+            set_={"battles": Matchup.battles + 1},
+        )
+    )
+
+
+_CLAIM = (
+    update(battles_t)
+    .where(battles_t.c.token_hash == bindparam("th"), battles_t.c.voted_at.is_(None))
+    .values(voted_at=bindparam("now"))
+    .returning(
+        battles_t.c.id,
+        battles_t.c.voter_id,
+        battles_t.c.competition_id,
+        battles_t.c.prompt_id,
+        battles_t.c.left_model_id,
+        battles_t.c.right_model_id,
+        battles_t.c.created_at,
+        battles_t.c.expires_at,
+    )
+)
+
+_UPDATE_RATING = (
+    update(ratings_t)
+    .where(ratings_t.c.scope_id == bindparam("s"), ratings_t.c.model_id == bindparam("m"))
+    .values(
+        elo=bindparam("e"),
+        wins=ratings_t.c.wins + bindparam("w"),
+        losses=ratings_t.c.losses + bindparam("l"),
+        ties=ratings_t.c.ties + bindparam("t"),
+        battles=ratings_t.c.battles + 1,
+    )
+)
+
+
+def _lock_ratings(conn: Connection, competition_id: int, models: tuple[int, int]) -> list[Any]:
+    category = select(Competition.category_id).where(Competition.id == competition_id)
+    statement = (
+        select(Rating.scope_id, Rating.model_id, Rating.elo, Scope.kind)
+        .join(Scope, Scope.id == Rating.scope_id)
+        .where(
+            Rating.model_id.in_(models),
+            or_(
+                Scope.kind == "overall",
+                Scope.competition_id == competition_id,
+                Scope.category_id == category.scalar_subquery(),
+            ),
+        )
+        .order_by(Rating.scope_id, Rating.model_id)
+        .with_for_update(of=ratings_t)
+    )
+    return conn.execute(statement).all()
+
+
+def _add_missing_ratings(conn: Connection, competition_id: int, models: tuple[int, int]) -> None:
+    """Create rating rows a vote needs but that do not exist (models entered after seeding)."""
+    category_id = conn.execute(
+        select(Competition.category_id).where(Competition.id == competition_id)
+    ).scalar_one()
+    scope_ids = (
+        conn.execute(
+            select(Scope.id).where(
+                or_(
+                    Scope.kind == "overall",
+                    Scope.competition_id == competition_id,
+                    Scope.category_id == category_id,
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    existing = set(
+        conn.execute(
+            select(Rating.scope_id, Rating.model_id).where(
+                Rating.scope_id.in_(scope_ids), Rating.model_id.in_(models)
+            )
+        ).all()
+    )
+    missing = [
+        {
+            "scope_id": s,
+            "model_id": m,
+            "elo": elo.INITIAL,
+            "wins": 0,
+            "losses": 0,
+            "ties": 0,
+            "battles": 0,
+        }
+        for s in scope_ids
+        for m in models
+        if (s, m) not in existing
+    ]
+    if len(scope_ids) != 3:
+        raise ArenaError("the competition's rating scopes are missing; run `arena seed`")
+    conn.execute(insert(ratings_t), missing)
+
+
+def record_vote(
+    db: Database, token: str, voter: VoterIdentity | None, choice: str, *, k: float
+) -> VoteResult:
+    """Record one vote on the battle behind ``token`` and update every scope's Elo and record.
+
+    One transaction: the battle is claimed (single use), the six rating rows (two models ×
+    competition, category, overall) are locked and updated, and the vote is appended.
+
+    Raises:
+        ValidationError: ``choice`` is not left, right, tie or both_bad.
+        NotFound: no battle has this token.
+        Conflict: the battle already has its vote.
+        Forbidden: the battle was issued to another voter (or the voter has no cookie).
+        Gone: the battle expired.
+    """
+    winner = CHOICES.get(choice) if isinstance(choice, str) else None
+    if winner is None:
+        raise ValidationError(
+            f"winner must be one of {', '.join(CHOICES)}, got {choice!r}", field="winner"
+        )
+    digest = token_hash(token)
+    score = elo.SCORE_A[winner]
+
+    def write() -> tuple[int, Any, dict[str, tuple[tuple[float, float], tuple[float, float]]]]:
+        with _write(db) as conn:
+            now = utcnow()
+            battle = conn.execute(_CLAIM, {"th": digest, "now": now}).first()
+            if battle is None:
+                used = conn.execute(
+                    select(battles_t.c.id).where(battles_t.c.token_hash == digest)
+                ).first()
+                if used is None:
+                    raise NotFound("no battle has this token", field="token")
+                raise Conflict("this battle already has its vote", field="token")
+            if voter is None or battle.voter_id != voter.id:
+                raise Forbidden("this battle was issued to another voter", field="token")
+            expires_at = battle.expires_at
+            if expires_at.tzinfo is None:
+                expires_at = expires_at.replace(tzinfo=dt.UTC)
+            if expires_at <= now:
+                raise Gone("this battle has expired; ask for a new one", field="token")
+            models = (battle.left_model_id, battle.right_model_id)
+            rows = _lock_ratings(conn, battle.competition_id, models)
+            if len(rows) != 6:
+                _add_missing_ratings(conn, battle.competition_id, models)
+                rows = _lock_ratings(conn, battle.competition_id, models)
+            current = {(r.scope_id, r.model_id): (r.elo, r.kind) for r in rows}
+            params = []
+            changes = {}
+            for scope_id in sorted({r.scope_id for r in rows}):
+                (a_before, kind) = current[(scope_id, models[0])]
+                b_before = current[(scope_id, models[1])][0]
+                a_after, b_after = elo.update(a_before, b_before, score, k)
+                changes[kind] = ((a_before, a_after), (b_before, b_after))
+                win_a, loss_a, tie = (
+                    (1, 0, 0) if score == 1.0 else (0, 1, 0) if score == 0.0 else (0, 0, 1)
+                )
+                params.append(
+                    {"s": scope_id, "m": models[0], "e": a_after, "w": win_a, "l": loss_a, "t": tie}
+                )
+                params.append(
+                    {"s": scope_id, "m": models[1], "e": b_after, "w": loss_a, "l": win_a, "t": tie}
+                )
+            conn.execute(_UPDATE_RATING, params)
+            created = battle.created_at
+            if created.tzinfo is None:
+                created = created.replace(tzinfo=dt.UTC)
+            vote_id = conn.execute(
+                insert(votes_t)
+                .values(
+                    battle_id=battle.id,
+                    competition_id=battle.competition_id,
+                    prompt_id=battle.prompt_id,
+                    model_a_id=models[0],
+                    model_b_id=models[1],
+                    winner=winner,
+                    voter_id=battle.voter_id,
+                    response_ms=max(0, round((now - created).total_seconds() * 1000)),
+                    source="web",
+                    created_at=now,
+                )
+                .returning(votes_t.c.id)
+            ).scalar_one()
+            return vote_id, battle, changes
+
+    vote_id, battle, changes = _retry_when_busy(db, write)
+    names = _labels(db, Model, (battle.left_model_id, battle.right_model_id))
+    slug = _labels(db, Competition, (battle.competition_id,))[battle.competition_id].slug
+
+    def side(index: int, model_id: int) -> SideResult:
+        before, after = changes["competition"][index]
+        return SideResult(
+            model_id=names[model_id].slug,
+            model_name=names[model_id].name,
+            elo_before=before,
+            elo_after=after,
+            scopes={kind: change[index] for kind, change in changes.items()},
+        )
+
+    return VoteResult(
+        vote_id=vote_id,
+        winner=choice,
+        competition=slug,
+        left=side(0, battle.left_model_id),
+        right=side(1, battle.right_model_id),
+    )
+
+
+_LABEL_TTL_S = 60.0
+
+
+def _labels(db: Database, table: type[Model] | type[Competition], ids: tuple[int, ...]) -> dict:
+    """Slug and name of models or competitions by id, cached per process for a minute.
+
+    They are shown after every vote but change rarely; the cache keeps two queries off the
+    vote path. A miss reloads every row of the table (there are few).
+    """
+    cache = db.cache.setdefault(table.__tablename__, {"at": 0.0, "rows": {}})
+    if time.monotonic() - cache["at"] > _LABEL_TTL_S or not all(i in cache["rows"] for i in ids):
+        with db.engine.connect() as conn:
+            rows = conn.execute(select(table.id, table.slug, table.name)).all()
+        cache["rows"] = {row.id: row for row in rows}
+        cache["at"] = time.monotonic()
+    return cache["rows"]
+
+
+def voter_vote_count(db: Database, voter_id: int) -> int:
+    """How many votes this voter has given."""
+    with db.engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(votes_t).where(votes_t.c.voter_id == voter_id)
+        ).scalar_one()
+
+
+@dataclass(frozen=True)
+class BattleImage:
+    """What the image URL of one battle side resolves to."""
+
+    output_id: int
+    image_name: str
+    width: int
+    height: int
+
+
+def battle_image_source(db: Database, image_key: str) -> BattleImage:
+    """The output behind one side's image key, sized as its prompt.
+
+    Raises:
+        NotFound: no battle side has this key (or its output has no image).
+    """
+    side = or_(battles_t.c.left_image_key == image_key, battles_t.c.right_image_key == image_key)
+    with db.engine.connect() as conn:
+        battle = conn.execute(
+            select(
+                battles_t.c.left_image_key, battles_t.c.left_output_id, battles_t.c.right_output_id
+            ).where(side)
+        ).first()
+        if battle is None:
+            raise NotFound("no such battle image")
+        left = battle.left_image_key == image_key
+        chosen = battle.left_output_id if left else battle.right_output_id
+        row = conn.execute(
+            select(Output.image_name, Prompt.width, Prompt.height)
+            .join(Prompt, Prompt.id == Output.prompt_id)
+            .where(Output.id == chosen, Output.image_name.is_not(None))
+        ).first()
+    if row is None:
+        raise NotFound("no such battle image")
+    return BattleImage(chosen, row.image_name, row.width, row.height)
+
+
+@dataclass(frozen=True)
+class BattleView:
+    """A battle as the voting page shows it (no model identity)."""
+
+    token: str
+    competition: str
+    competition_name: str
+    prompt: str
+    left_image_key: str
+    right_image_key: str
+    width: int
+    height: int
+
+
+def battle_view(db: Database, token: str) -> BattleView:
+    """The battle behind ``token`` for re-rendering the page after a vote.
+
+    Raises:
+        NotFound: no battle has this token.
+    """
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                Competition.slug,
+                Competition.name,
+                Prompt.text,
+                Prompt.width,
+                Prompt.height,
+                battles_t.c.left_image_key,
+                battles_t.c.right_image_key,
+            )
+            .select_from(battles_t)
+            .join(Competition, Competition.id == battles_t.c.competition_id)
+            .join(Prompt, Prompt.id == battles_t.c.prompt_id)
+            .where(battles_t.c.token_hash == token_hash(token))
+        ).first()
+    if row is None:
+        raise NotFound("no battle has this token", field="token")
+    return BattleView(
+        token,
+        row.slug,
+        row.name,
+        row.text,
+        row.left_image_key,
+        row.right_image_key,
+        row.width,
+        row.height,
+    )

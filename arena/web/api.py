@@ -1,0 +1,97 @@
+"""The JSON API under /api/v1: battles and votes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from arena.db import get_db
+from arena.errors import NotFound, ValidationError
+from arena.services import voting
+from arena.web.voters import current_voter, remember_voter
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+MAX_TOKEN_LENGTH = 100
+
+
+def json_body(*, required: bool) -> dict[str, Any]:
+    """The request's JSON object; an empty body is ``{}`` unless ``required``.
+
+    Raises:
+        ValidationError: the body is not a JSON object.
+    """
+    if not request.get_data(cache=True):
+        if required:
+            raise ValidationError("the request body must be a JSON object")
+        return {}
+    body = request.get_json(silent=True, force=True)
+    if not isinstance(body, dict):
+        raise ValidationError("the request body must be a JSON object")
+    return body
+
+
+def battle_json(battle: voting.IssuedBattle) -> dict[str, Any]:
+    """The SPEC's battle shape: nothing in it names a model."""
+
+    def image(key: str) -> dict[str, str]:
+        return {"image_url": url_for("arena.battle_image", key=key, _external=True)}
+
+    return {
+        "token": battle.token,
+        "competition": battle.competition,
+        "prompt": battle.prompt,
+        "left": image(battle.left_image_key),
+        "right": image(battle.right_image_key),
+        "expires_at": battle.expires_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def vote_json(result: voting.VoteResult) -> dict[str, Any]:
+    def side(s: voting.SideResult) -> dict[str, Any]:
+        return {
+            "model_id": s.model_id,
+            "model_name": s.model_name,
+            "elo_before": s.elo_before,
+            "elo_after": s.elo_after,
+            "scopes": {k: {"elo_before": b, "elo_after": a} for k, (b, a) in s.scopes.items()},
+        }
+
+    return {
+        "vote_id": result.vote_id,
+        "winner": result.winner,
+        "competition": result.competition,
+        "left": side(result.left),
+        "right": side(result.right),
+    }
+
+
+@bp.post("/battles")
+def create_battle() -> Any:
+    """Issue a battle for this voter: ``{competition?: slug}`` → 201."""
+    body = json_body(required=False)
+    competition = body.get("competition")
+    if competition is not None and not isinstance(competition, str):
+        raise ValidationError("competition must be a slug string", field="competition")
+    db = get_db()
+    voter = voting.ensure_voter(db, current_voter())
+    remember_voter(voter)
+    battle = voting.issue_battle(
+        db, voter, competition or None, ttl=current_app.config["BATTLE_TTL"]
+    )
+    return jsonify(battle_json(battle)), 201
+
+
+@bp.post("/battles/<token>/vote")
+def vote(token: str) -> Any:
+    """Vote on a battle: ``{winner: left|right|tie|both_bad}`` → 200 with the reveal."""
+    body = json_body(required=True)
+    if "winner" not in body:
+        raise ValidationError("winner is required: left, right, tie or both_bad", field="winner")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound("no battle has this token", field="token")
+    result = voting.record_vote(
+        get_db(), token, current_voter(), body["winner"], k=current_app.config["ELO_K"]
+    )
+    return jsonify(vote_json(result))

@@ -1,0 +1,110 @@
+"""The voting pages: /arena and /arena/<competition>, the vote and next-battle actions, images.
+
+One template fragment (``arena/_battle.html``) serves both the full page and the htmx swap:
+before the vote it shows the two anonymous images and the vote buttons, after it the reveal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from arena.db import get_db
+from arena.errors import ArenaError, NotFound, ValidationError
+from arena.generation.encoding import BATTLE_MIMETYPE, battle_image
+from arena.services import voting
+from arena.web.htmx import is_htmx, vary_on_htmx
+from arena.web.voters import current_voter, remember_voter
+
+bp = Blueprint("arena", __name__)
+
+
+def _issue(slug: str | None) -> tuple[voting.IssuedBattle | None, ArenaError | None]:
+    db = get_db()
+    voter = voting.ensure_voter(db, current_voter())
+    remember_voter(voter)
+    try:
+        return voting.issue_battle(db, voter, slug, ttl=current_app.config["BATTLE_TTL"]), None
+    except ArenaError as exc:
+        if slug is not None and exc.status == 404:
+            raise  # an unknown competition is a 404 page, not an empty arena
+        return None, exc
+
+
+def _votes_so_far() -> int:
+    voter = current_voter()
+    return voting.voter_vote_count(get_db(), voter.id) if voter else 0
+
+
+def _render(
+    battle: Any,
+    *,
+    result: voting.VoteResult | None = None,
+    problem: ArenaError | None = None,
+    slug: str | None = None,
+    status: int = 200,
+) -> Any:
+    context = {
+        "battle": battle,
+        "result": result,
+        "problem": problem,
+        "slug": slug,
+        "votes": _votes_so_far(),
+    }
+    template = "arena/_battle.html" if is_htmx() else "arena/vote.html"
+    return vary_on_htmx(render_template(template, **context)), status
+
+
+@bp.get("/arena")
+@bp.get("/arena/<slug>")
+def vote_page(slug: str | None = None) -> Any:
+    """A fresh battle, in the named competition or in one that needs votes."""
+    battle, problem = _issue(slug)
+    status = problem.status if problem is not None and slug is not None else 200
+    return _render(battle, problem=problem, slug=slug, status=status)
+
+
+@bp.post("/arena/vote")
+def vote() -> Any:
+    """Record the form's vote and show the reveal (fragment for htmx, page otherwise)."""
+    token = request.form.get("token", "")
+    winner = request.form.get("winner", "")
+    slug = request.form.get("competition") or None
+    if not token:
+        raise ValidationError("the form lost its battle token; load a new battle", field="token")
+    result = voting.record_vote(
+        get_db(), token, current_voter(), winner, k=current_app.config["ELO_K"]
+    )
+    return _render(voting.battle_view(get_db(), token), result=result, slug=slug)
+
+
+@bp.post("/arena/next")
+def next_battle() -> Any:
+    """The next battle: a fragment for htmx, a redirect to the voting page otherwise."""
+    slug = request.form.get("competition") or None
+    if not is_htmx():
+        target = url_for("arena.vote_page", slug=slug) if slug else url_for("arena.vote_page")
+        return redirect(target, code=303)
+    battle, problem = _issue(slug)
+    return _render(battle, problem=problem, slug=slug)
+
+
+@bp.get("/battle-images/<key>.webp", endpoint="battle_image")
+def battle_image_file(key: str) -> Response:
+    """One side of a battle, re-encoded: same format and size for both sides, no metadata."""
+    if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
+        raise NotFound("no such battle image")
+    db = get_db()
+    source = voting.battle_image_source(db, key)
+    data = battle_image(
+        current_app.config["MEDIA_DIR"],
+        current_app.config["SECRET_KEY"],
+        source.output_id,
+        source.image_name,
+        source.width,
+        source.height,
+    )
+    response = Response(data, mimetype=BATTLE_MIMETYPE)
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response

@@ -1,0 +1,43 @@
+// Keyboard voting on /arena: ←/1 left, →/2 right, ↓/3 tie; after the reveal N or Enter = next.
+(function () {
+  "use strict";
+  var VOTE_KEYS = { ArrowLeft: "left", "1": "left", ArrowRight: "right", "2": "right", ArrowDown: "tie", "3": "tie" };
+
+  function press(action) {
+    var button = document.querySelector('#battle button[data-key="' + action + '"]');
+    if (button && !button.disabled) {
+      button.click();
+      return true;
+    }
+    return false;
+  }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+    var battle = document.getElementById("battle");
+    if (!battle) return;
+    var state = battle.getAttribute("data-state");
+    var handled = false;
+    if (state === "voting" && VOTE_KEYS[event.key]) {
+      handled = press(VOTE_KEYS[event.key]);
+    } else if (state === "revealed" && (event.key === "n" || event.key === "N" || event.key === "Enter")) {
+      // Enter on a focused button already submits it; only act when nothing else would.
+      if (event.key === "Enter" && target && target.tagName === "BUTTON") return;
+      handled = press("next");
+    }
+    if (handled) event.preventDefault();
+  });
+
+  // After an htmx swap, move focus into the new battle so keys and screen readers follow.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var battle = document.getElementById("battle");
+    if (!battle) return;
+    var focus = battle.querySelector("[autofocus]") || battle.querySelector("h1");
+    if (focus) {
+      if (focus.tagName === "H1") focus.setAttribute("tabindex", "-1");
+      focus.focus({ preventScroll: true });
+    }
+  });
+})();
