@@ -172,15 +172,23 @@ def small_seeds(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def voting_app(app: Flask, small_seeds: Path) -> Flask:
-    """Seeds loaded and two competitions' outputs made (small images), ready for battles."""
+    """Seeds loaded and outputs made (small images) for battles: every output of
+    fantasy-warrior-ii (14 models), and two models' first prompt of heroic-super-hero-portrait
+    (so a second competition is ready too). The other open competitions have no outputs."""
     from arena.services import generation
     from arena.services.seeding import load_seeds
 
     with app.app_context(), get_db().session() as session:
         load_seeds(session, small_seeds)
-        competitions = generation.select_competitions(
-            session, ["fantasy-warrior-ii", "heroic-super-hero-portrait"], False
-        )
-        plan = generation.plan_jobs(session, competitions, app.config, "builtin")
-        generation.run_jobs(session, plan.jobs, app.config, workers=2)
+        full = generation.select_competitions(session, ["fantasy-warrior-ii"], False)
+        jobs = generation.plan_jobs(session, full, app.config, "builtin").jobs
+        heroic = generation.select_competitions(session, ["heroic-super-hero-portrait"], False)
+        first_prompt = heroic[0].prompts[0].id
+        two_models = {m.id for m in heroic[0].models[:2]}
+        jobs += [
+            job
+            for job in generation.plan_jobs(session, heroic, app.config, "builtin").jobs
+            if job.prompt_id == first_prompt and job.model_id in two_models
+        ]
+        generation.run_jobs(session, jobs, app.config, workers=2)
     return app
