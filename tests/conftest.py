@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
 
 from arena import create_app, schema
 from arena.db import get_db
@@ -192,3 +194,16 @@ def voting_app(app: Flask, small_seeds: Path) -> Flask:
         ]
         generation.run_jobs(session, jobs, app.config, workers=2)
     return app
+
+
+@pytest.fixture
+def live_server(app) -> Iterator[str]:
+    """The app served over real HTTP on 127.0.0.1 (a free port); yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

@@ -27,7 +27,7 @@ def test_home_in_chromium_lists_competitions_and_links_them(seeded_server, page,
     assert "Fantasy Warrior" in names and "Heroic Super Hero Portrait" in names
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
 
-    page.get_by_role("link", name="Heroic Super Hero Portrait").click()
+    page.get_by_role("link", name="Heroic Super Hero Portrait", exact=True).click()
     page.wait_for_url("**/competitions/heroic-super-hero-portrait")
     assert page.locator(".prompts li").count() == 3
 
