@@ -177,8 +177,8 @@ def verify() -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=2,
-    show_default=True,
+    default=lambda: 2 * (os.cpu_count() or 1) + 1,
+    show_default="2 x CPUs + 1",
     help="gunicorn worker processes.",
 )
 @click.option("--debug", is_flag=True, help="Flask's development server with the reloader.")

@@ -66,6 +66,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=365),
+        # The voter cookie is set once; re-sending it on every response only costs time.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "RATE_LIMIT": env.get("ARENA_RATE_LIMIT", "60/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
+import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,6 +32,29 @@ class Database:
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         #: Small per-process caches of rarely changing lookups (see services.voting).
         self.cache: dict[str, Any] = {}
+        self._thread_lock = threading.Lock()
+        self._lock_file: int | None = None
+
+    @contextmanager
+    def write_lock(self) -> Iterator[None]:
+        """Serialise writers to a SQLite file across threads and processes; no-op otherwise.
+
+        SQLite allows one writer at a time, and its busy handler waits for the lock by
+        sleeping in growing steps (up to 100 ms), which under many concurrent voters wastes
+        most of the time asleep. A kernel file lock (``flock``) beside the database wakes the
+        next writer the moment the lock is released. PostgreSQL needs nothing: it locks rows.
+        """
+        if not self.is_sqlite or self.url.database in (None, "", ":memory:"):
+            yield
+            return
+        with self._thread_lock:
+            if self._lock_file is None:
+                self._lock_file = os.open(f"{self.url.database}.writelock", os.O_RDWR | os.O_CREAT)
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -35,8 +62,67 @@ class Database:
         with self.sessionmaker() as session:
             yield session
 
+    def timestamp(self, value: dt.datetime) -> Any:
+        """An aware datetime as the driver stores it (SQLite: SQLAlchemy's text format)."""
+        if self.is_sqlite:
+            return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value
+
+    @staticmethod
+    def read_timestamp(value: Any) -> dt.datetime:
+        """A timestamp from a driver row as an aware UTC datetime."""
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class Prepared:
+    """A Core statement compiled once per dialect and run on the raw driver cursor.
+
+    For the vote path only. ``Connection.execute`` costs about a tenth of a millisecond per
+    statement in cache lookups, execution contexts, result wrapping and type processing;
+    the vote path runs four statements per request, so it compiles them once and hands the
+    driver plain values (see ``Database.timestamp``), inside the connection's transaction.
+    Rows come back as plain tuples in the statement's column order.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        self.statement = statement
+        self._compiled: dict[str, tuple[str, tuple[str, ...] | None, dict[str, Any]]] = {}
+
+    def _for(self, dialect: Any) -> tuple[str, tuple[str, ...] | None, dict[str, Any]]:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            c = self.statement.compile(dialect=dialect)
+            # Literals in the statement (``kind = 'overall'``) are bound parameters with
+            # values of their own: keep them as defaults under the caller's parameters.
+            defaults = {k: v for k, v in c.params.items() if v is not None}
+            compiled = (str(c), tuple(c.positiontup) if dialect.positional else None, defaults)
+            self._compiled[dialect.name] = compiled
+        return compiled
+
+    def execute(self, conn: Any, params: dict[str, Any] | list[dict[str, Any]]) -> list[tuple]:
+        """Run on a SQLAlchemy ``Connection`` in a transaction; a list runs as executemany.
+
+        Returns the rows (tuples) the statement produced, if any.
+        """
+        sql, order, defaults = self._for(conn.dialect)
+        many = isinstance(params, list)
+        rows = [{**defaults, **p} for p in params] if many else [{**defaults, **params}]
+        if order is not None:
+            rows = [tuple(row[name] for name in order) for row in rows]
+        cursor = conn.connection.cursor()
+        try:
+            if many:
+                cursor.executemany(sql, rows)
+                return []
+            cursor.execute(sql, rows[0])
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            cursor.close()
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
-from arena.db import Database
+from arena.db import Database, Prepared
 from arena.errors import ArenaError, Conflict, NotFound, ValidationError
 from arena.models import (
     Battle,
@@ -128,7 +128,7 @@ def _retry_when_busy(db: Database, work: Callable[[], T], attempts: int = 8) -> 
 @contextmanager
 def _write(db: Database) -> Iterator[Connection]:
     """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
-    with db.engine.connect() as conn:
+    with db.write_lock(), db.engine.connect() as conn:
         conn.info["sqlite_immediate"] = True
         try:
             with conn.begin():
@@ -340,7 +340,7 @@ def _count_matchup(conn: Connection, db: Database, competition_id: int, lo: int,
     )
 
 
-_CLAIM = (
+_CLAIM = Prepared(
     update(battles_t)
     .where(battles_t.c.token_hash == bindparam("th"), battles_t.c.voted_at.is_(None))
     .values(voted_at=bindparam("now"))
@@ -356,36 +356,77 @@ _CLAIM = (
     )
 )
 
-_UPDATE_RATING = (
-    update(ratings_t)
-    .where(ratings_t.c.scope_id == bindparam("s"), ratings_t.c.model_id == bindparam("m"))
-    .values(
-        elo=bindparam("e"),
-        wins=ratings_t.c.wins + bindparam("w"),
-        losses=ratings_t.c.losses + bindparam("l"),
-        ties=ratings_t.c.ties + bindparam("t"),
-        battles=ratings_t.c.battles + 1,
+
+class _ClaimedBattle(NamedTuple):
+    """The columns ``_CLAIM`` returns, in order."""
+
+    id: int
+    voter_id: int
+    competition_id: int
+    prompt_id: int
+    left_model_id: int
+    right_model_id: int
+    created_at: Any
+    expires_at: Any
+
+
+# All six rating rows in one statement (VALUES columns are column1..6 on both databases).
+_ROWS = ", ".join(f"(:s{i}, :m{i}, :e{i}, :w{i}, :l{i}, :t{i})" for i in range(6))
+_UPDATE_RATINGS = Prepared(
+    text(
+        "UPDATE ratings SET elo = v.column3, wins = ratings.wins + v.column4,"
+        " losses = ratings.losses + v.column5, ties = ratings.ties + v.column6,"
+        " battles = ratings.battles + 1"
+        f" FROM (VALUES {_ROWS}) AS v"
+        " WHERE ratings.scope_id = v.column1 AND ratings.model_id = v.column2"
     )
 )
 
 
-def _lock_ratings(conn: Connection, competition_id: int, models: tuple[int, int]) -> list[Any]:
-    category = select(Competition.category_id).where(Competition.id == competition_id)
-    statement = (
-        select(Rating.scope_id, Rating.model_id, Rating.elo, Scope.kind)
-        .join(Scope, Scope.id == Rating.scope_id)
-        .where(
-            Rating.model_id.in_(models),
-            or_(
-                Scope.kind == "overall",
-                Scope.competition_id == competition_id,
-                Scope.category_id == category.scalar_subquery(),
-            ),
-        )
-        .order_by(Rating.scope_id, Rating.model_id)
-        .with_for_update(of=ratings_t)
+_LOCK_RATINGS = Prepared(
+    select(Rating.scope_id, Rating.model_id, Rating.elo, Scope.kind)
+    .join(Scope, Scope.id == Rating.scope_id)
+    .where(
+        Rating.model_id.in_([bindparam("a"), bindparam("b")]),
+        or_(
+            Scope.kind == "overall",
+            Scope.competition_id == bindparam("c"),
+            Scope.category_id
+            == select(Competition.category_id)
+            .where(Competition.id == bindparam("c"))
+            .scalar_subquery(),
+        ),
     )
-    return conn.execute(statement).all()
+    # A fixed lock order (PostgreSQL) so that two votes sharing models cannot deadlock.
+    .order_by(Rating.scope_id, Rating.model_id)
+    .with_for_update(of=ratings_t)
+)
+
+_INSERT_VOTE = Prepared(
+    insert(votes_t)
+    .values(
+        {
+            name: bindparam(name)
+            for name in (
+                "battle_id",
+                "competition_id",
+                "prompt_id",
+                "model_a_id",
+                "model_b_id",
+                "winner",
+                "voter_id",
+                "response_ms",
+                "source",
+                "created_at",
+            )
+        }
+    )
+    .returning(votes_t.c.id)
+)
+
+
+def _lock_ratings(conn: Connection, competition_id: int, models: tuple[int, int]) -> list[Any]:
+    return _LOCK_RATINGS.execute(conn, {"a": models[0], "b": models[1], "c": competition_id})
 
 
 def _add_missing_ratings(conn: Connection, competition_id: int, models: tuple[int, int]) -> None:
@@ -458,63 +499,63 @@ def record_vote(
     def write() -> tuple[int, Any, dict[str, tuple[tuple[float, float], tuple[float, float]]]]:
         with _write(db) as conn:
             now = utcnow()
-            battle = conn.execute(_CLAIM, {"th": digest, "now": now}).first()
-            if battle is None:
+            claimed = _CLAIM.execute(conn, {"th": digest, "now": db.timestamp(now)})
+            if not claimed:
                 used = conn.execute(
                     select(battles_t.c.id).where(battles_t.c.token_hash == digest)
                 ).first()
                 if used is None:
                     raise NotFound("no battle has this token", field="token")
                 raise Conflict("this battle already has its vote", field="token")
+            battle = _ClaimedBattle(*claimed[0])
             if voter is None or battle.voter_id != voter.id:
                 raise Forbidden("this battle was issued to another voter", field="token")
-            expires_at = battle.expires_at
-            if expires_at.tzinfo is None:
-                expires_at = expires_at.replace(tzinfo=dt.UTC)
-            if expires_at <= now:
+            if db.read_timestamp(battle.expires_at) <= now:
                 raise Gone("this battle has expired; ask for a new one", field="token")
             models = (battle.left_model_id, battle.right_model_id)
             rows = _lock_ratings(conn, battle.competition_id, models)
             if len(rows) != 6:
                 _add_missing_ratings(conn, battle.competition_id, models)
                 rows = _lock_ratings(conn, battle.competition_id, models)
-            current = {(r.scope_id, r.model_id): (r.elo, r.kind) for r in rows}
+            current = {
+                (scope_id, model_id): (rating, kind) for scope_id, model_id, rating, kind in rows
+            }
+            win_a, loss_a, tie = (
+                (1, 0, 0) if score == 1.0 else (0, 1, 0) if score == 0.0 else (0, 0, 1)
+            )
             params = []
             changes = {}
-            for scope_id in sorted({r.scope_id for r in rows}):
+            for scope_id in sorted({row[0] for row in rows}):
                 (a_before, kind) = current[(scope_id, models[0])]
                 b_before = current[(scope_id, models[1])][0]
                 a_after, b_after = elo.update(a_before, b_before, score, k)
                 changes[kind] = ((a_before, a_after), (b_before, b_after))
-                win_a, loss_a, tie = (
-                    (1, 0, 0) if score == 1.0 else (0, 1, 0) if score == 0.0 else (0, 0, 1)
-                )
                 params.append(
                     {"s": scope_id, "m": models[0], "e": a_after, "w": win_a, "l": loss_a, "t": tie}
                 )
                 params.append(
                     {"s": scope_id, "m": models[1], "e": b_after, "w": loss_a, "l": win_a, "t": tie}
                 )
-            conn.execute(_UPDATE_RATING, params)
-            created = battle.created_at
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=dt.UTC)
-            vote_id = conn.execute(
-                insert(votes_t)
-                .values(
-                    battle_id=battle.id,
-                    competition_id=battle.competition_id,
-                    prompt_id=battle.prompt_id,
-                    model_a_id=models[0],
-                    model_b_id=models[1],
-                    winner=winner,
-                    voter_id=battle.voter_id,
-                    response_ms=max(0, round((now - created).total_seconds() * 1000)),
-                    source="web",
-                    created_at=now,
-                )
-                .returning(votes_t.c.id)
-            ).scalar_one()
+            _UPDATE_RATINGS.execute(
+                conn,
+                {f"{key}{i}": value for i, row in enumerate(params) for key, value in row.items()},
+            )
+            created = db.read_timestamp(battle.created_at)
+            vote_id = _INSERT_VOTE.execute(
+                conn,
+                {
+                    "battle_id": battle.id,
+                    "competition_id": battle.competition_id,
+                    "prompt_id": battle.prompt_id,
+                    "model_a_id": models[0],
+                    "model_b_id": models[1],
+                    "winner": winner,
+                    "voter_id": battle.voter_id,
+                    "response_ms": max(0, round((now - created).total_seconds() * 1000)),
+                    "source": "web",
+                    "created_at": db.timestamp(now),
+                },
+            )[0][0]
             return vote_id, battle, changes
 
     vote_id, battle, changes = _retry_when_busy(db, write)
