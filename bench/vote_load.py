@@ -64,8 +64,11 @@ async def _request(port: int, method: str, path: str, body: bytes, cookie: str |
     lines = header.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
     set_cookie = next(
-        (line.split(":", 1)[1].split(";")[0].strip() for line in lines
-         if line.lower().startswith("set-cookie:")),
+        (
+            line.split(":", 1)[1].split(";")[0].strip()
+            for line in lines
+            if line.lower().startswith("set-cookie:")
+        ),
         None,
     )
     return status, payload, set_cookie
@@ -77,8 +80,9 @@ async def _issue(port: int, per_voter: int) -> list[tuple[str, str]]:
         out = []
         body = json.dumps({"competition": COMPETITION}).encode()
         for _ in range(per_voter):
-            status, payload, new_cookie = await _request(port, "POST", "/api/v1/battles", body,
-                                                         cookie)
+            status, payload, new_cookie = await _request(
+                port, "POST", "/api/v1/battles", body, cookie
+            )
             assert status == 201, payload
             cookie = new_cookie or cookie
             out.append((cookie, json.loads(payload)["token"]))
@@ -110,8 +114,7 @@ async def _fire(port: int, battles: list[tuple[str, str]]) -> dict:
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(VOTERS)))
     elapsed = time.perf_counter() - started
-    return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses,
-            "accepted": accepted}
+    return {"elapsed": elapsed, "latencies": latencies, "statuses": statuses, "accepted": accepted}
 
 
 async def _pairs(port: int, seconds: float) -> dict:
@@ -124,8 +127,9 @@ async def _pairs(port: int, seconds: float) -> dict:
         cookie = None
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            status, payload, new_cookie = await _request(port, "POST", "/api/v1/battles", body,
-                                                         cookie)
+            status, payload, new_cookie = await _request(
+                port, "POST", "/api/v1/battles", body, cookie
+            )
             assert status == 201, payload
             cookie = new_cookie or cookie
             token = json.loads(payload)["token"]
@@ -138,8 +142,7 @@ async def _pairs(port: int, seconds: float) -> dict:
 
     started = time.perf_counter()
     await asyncio.gather(*(voter() for _ in range(VOTERS)))
-    return {"elapsed": time.perf_counter() - started, "latencies": latencies,
-            "accepted": accepted}
+    return {"elapsed": time.perf_counter() - started, "latencies": latencies, "accepted": accepted}
 
 
 def _driver(port: int, votes: int, pair_seconds: float, out: mp.Queue) -> None:
@@ -166,10 +169,17 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _prepare(url: str, media: Path, seeds: Path, env: dict) -> None:
-    for args in (["db", "upgrade"], ["seed", "--path", str(seeds)],
-                 ["generate", COMPETITION, "--provider", "builtin"]):
-        subprocess.run([str(Path(sys.executable).parent / "arena"), *args], env=env, check=True,
-                       capture_output=True)
+    for args in (
+        ["db", "upgrade"],
+        ["seed", "--path", str(seeds)],
+        ["generate", COMPETITION, "--provider", "builtin"],
+    ):
+        subprocess.run(
+            [str(Path(sys.executable).parent / "arena"), *args],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
 
 def _small_seeds(folder: Path) -> Path:
@@ -192,8 +202,9 @@ def _check_log(url: str, accepted: list[int]) -> tuple[int, bool]:
     with engine.connect() as conn:
         logged = set(conn.execute(select(Vote.id)).scalars())
         rows = conn.execute(
-            select(Scope.key, func.sum(Rating.battles), func.sum(Rating.wins),
-                   func.sum(Rating.losses))
+            select(
+                Scope.key, func.sum(Rating.battles), func.sum(Rating.wins), func.sum(Rating.losses)
+            )
             .join(Rating, Rating.scope_id == Scope.id)
             .group_by(Scope.key)
         ).all()
@@ -206,17 +217,36 @@ def _check_log(url: str, accepted: list[int]) -> tuple[int, bool]:
     return lost, consistent
 
 
-def run_backend(name: str, url: str, workers: int, votes: int, pair_seconds: float,
-                folder: Path) -> None:
+def run_backend(
+    name: str, url: str, workers: int, votes: int, pair_seconds: float, folder: Path
+) -> None:
     media = folder / f"media-{name}"
-    env = {**os.environ, "ARENA_DATABASE_URL": url, "ARENA_MEDIA_DIR": str(media),
-           "ARENA_SECRET_KEY": "bench", "ARENA_RATE_LIMIT": "off"}
+    env = {
+        **os.environ,
+        "ARENA_DATABASE_URL": url,
+        "ARENA_MEDIA_DIR": str(media),
+        "ARENA_SECRET_KEY": "bench",
+        "ARENA_RATE_LIMIT": "off",
+    }
     _prepare(url, media, _small_seeds(folder / name), env)
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-         f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", "arena.wsgi:app"],
-        env=env, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            "arena.wsgi:app",
+        ],
+        env=env,
+        cwd=ROOT,
     )
     try:
         for _ in range(100):
@@ -226,8 +256,9 @@ def run_backend(name: str, url: str, workers: int, votes: int, pair_seconds: flo
             except OSError:
                 time.sleep(0.1)
         out: mp.Queue = mp.get_context("spawn").Queue()
-        driver = mp.get_context("spawn").Process(target=_driver,
-                                                 args=(port, votes, pair_seconds, out))
+        driver = mp.get_context("spawn").Process(
+            target=_driver, args=(port, votes, pair_seconds, out)
+        )
         driver.start()
         result = out.get(timeout=900)
         driver.join()
@@ -237,21 +268,31 @@ def run_backend(name: str, url: str, workers: int, votes: int, pair_seconds: flo
     fired, pairs = result["fired"], result["pairs"]
     accepted = fired["accepted"] + pairs["accepted"]
     lost, consistent = _check_log(url, accepted)
-    verify = subprocess.run([str(Path(sys.executable).parent / "arena"), "verify"], env=env,
-                            capture_output=True, text=True)
+    verify = subprocess.run(
+        [str(Path(sys.executable).parent / "arena"), "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     lat = [x * 1000 for x in fired["latencies"]]
     pair_lat = [x * 1000 for x in pairs["latencies"]]
     print(f"{name}: {workers} gunicorn workers, {VOTERS} concurrent voters")
-    print(f"  votes (battles issued beforehand): {len(fired['latencies'])} requests in "
-          f"{fired['elapsed']:.2f} s = {len(fired['latencies']) / fired['elapsed']:.0f} req/s; "
-          f"p50 {_percentile(lat, 0.5):.1f} ms, p99 {_percentile(lat, 0.99):.1f} ms; "
-          f"statuses {fired['statuses']}; load generator used "
-          f"{fired['client_cpu'] / fired['elapsed']:.0%} of a core")
-    print(f"  battle+vote pairs: {len(pairs['latencies'])} in {pairs['elapsed']:.2f} s = "
-          f"{len(pairs['latencies']) / pairs['elapsed']:.0f} pairs/s; "
-          f"p50 {_percentile(pair_lat, 0.5):.1f} ms, p99 {_percentile(pair_lat, 0.99):.1f} ms")
-    print(f"  lost votes: {lost}; scope records consistent: {consistent}; "
-          f"arena verify: {verify.stdout.strip() or verify.stderr.strip()}")
+    print(
+        f"  votes (battles issued beforehand): {len(fired['latencies'])} requests in "
+        f"{fired['elapsed']:.2f} s = {len(fired['latencies']) / fired['elapsed']:.0f} req/s; "
+        f"p50 {_percentile(lat, 0.5):.1f} ms, p99 {_percentile(lat, 0.99):.1f} ms; "
+        f"statuses {fired['statuses']}; load generator used "
+        f"{fired['client_cpu'] / fired['elapsed']:.0%} of a core"
+    )
+    print(
+        f"  battle+vote pairs: {len(pairs['latencies'])} in {pairs['elapsed']:.2f} s = "
+        f"{len(pairs['latencies']) / pairs['elapsed']:.0f} pairs/s; "
+        f"p50 {_percentile(pair_lat, 0.5):.1f} ms, p99 {_percentile(pair_lat, 0.99):.1f} ms"
+    )
+    print(
+        f"  lost votes: {lost}; scope records consistent: {consistent}; "
+        f"arena verify: {verify.stdout.strip() or verify.stderr.strip()}"
+    )
 
 
 def main() -> None:
@@ -259,25 +300,34 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=8000, help="votes in the fire phase")
     parser.add_argument("--pair-seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    parser.add_argument("--postgres-url",
-                        default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument(
+        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="arena-bench-"))
     try:
         if args.only in (None, "sqlite"):
-            run_backend("sqlite", f"sqlite:///{folder / 'bench.db'}", args.workers, args.votes,
-                        args.pair_seconds, folder)
+            run_backend(
+                "sqlite",
+                f"sqlite:///{folder / 'bench.db'}",
+                args.workers,
+                args.votes,
+                args.pair_seconds,
+                folder,
+            )
         if args.only in (None, "postgresql"):
             admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
             name = f"arena_bench_{secrets.token_hex(4)}"
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                url = make_url(args.postgres_url).set(database=name).render_as_string(
-                    hide_password=False)
-                run_backend("postgresql", url, args.workers, args.votes, args.pair_seconds,
-                            folder)
+                url = (
+                    make_url(args.postgres_url)
+                    .set(database=name)
+                    .render_as_string(hide_password=False)
+                )
+                run_backend("postgresql", url, args.workers, args.votes, args.pair_seconds, folder)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
