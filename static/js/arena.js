@@ -5,11 +5,12 @@
 
   function press(action) {
     var button = document.querySelector('#battle button[data-key="' + action + '"]');
-    if (button && !button.disabled) {
-      button.click();
-      return true;
-    }
-    return false;
+    if (!button || button.disabled) return false;
+    // A key can beat htmx to freshly swapped-in content; make sure the form is wired up so
+    // the vote goes through htmx rather than as a full page submit.
+    if (window.htmx && button.form) window.htmx.process(button.form);
+    button.click();
+    return true;
   }
 
   document.addEventListener("keydown", function (event) {
