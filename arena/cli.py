@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -171,6 +172,87 @@ def verify() -> None:
     click.echo(f"OK: {votes} votes replayed; every stored Elo and record agrees.")
 
 
+@click.command("recompute")
+@click.option(
+    "--bootstrap",
+    "rounds",
+    type=click.IntRange(0, 100_000),
+    default=1000,
+    show_default=True,
+    help="Bootstrap rounds for the 95% intervals.",
+)
+@click.option("--seed", type=int, help="Seed for a reproducible bootstrap.")
+@with_appcontext
+def recompute(rounds: int, seed: int | None) -> None:
+    """Publish a leaderboard snapshot (Bradley-Terry + bootstrap CIs) for every scope."""
+    from arena.services.leaderboards import publish_snapshots
+
+    started = time.perf_counter()
+    published = publish_snapshots(
+        get_session(),
+        rounds=rounds,
+        seed=seed,
+        min_battles=current_app.config["MIN_BATTLES"],
+        k=current_app.config["ELO_K"],
+        progress=lambda key: click.echo(f"  published {key}", err=True),
+    )
+    for p in published:
+        click.echo(
+            f"{p.scope}: snapshot {p.snapshot_id}, {p.votes} votes, {p.models} models, "
+            f"{p.seconds:.2f} s"
+        )
+    if not published:
+        click.echo("No votes yet: nothing to publish.")
+    else:
+        elapsed = time.perf_counter() - started
+        click.echo(f"Published {len(published)} snapshots in {elapsed:.2f} s.")
+
+
+@click.command("export")
+@click.argument("what", type=click.Choice(["votes", "leaderboard"]))
+@click.option(
+    "--scope",
+    default="overall",
+    show_default=True,
+    help="Leaderboard scope: overall, category:<slug> or competition:<slug>.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write here instead of standard output.",
+)
+@with_appcontext
+def export(what: str, scope: str, fmt: str, output: Path | None) -> None:
+    """Export the vote log or a leaderboard as CSV or JSON."""
+    from arena.services import exports
+    from arena.services.leaderboards import board, board_frame
+
+    session = get_session()
+    try:
+        if what == "votes":
+            frame = exports.votes_frame(session, current_app.config["SECRET_KEY"])
+            document = exports.votes_document(frame) if fmt == "json" else None
+        else:
+            b = board(session, scope)
+            frame = board_frame(b)
+            document = exports.leaderboard_document(b) if fmt == "json" else None
+    except ArenaError as exc:
+        _fail(exc)
+    if document is not None:
+        text = json.dumps(document, indent=2) + "\n"
+    else:
+        text = exports.frame_to_csv(frame)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"Wrote {len(frame)} rows to {output}", err=True)
+
+
 @click.command("serve")
 @click.option("--host", help="Interface to bind (default: ARENA_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: ARENA_PORT or 5000).")
@@ -209,9 +291,62 @@ def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None
     )
 
 
+@click.command("import-votes")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--competition",
+    metavar="SLUG",
+    help="Competition of every vote (default: each row's competition column).",
+)
+@with_appcontext
+def import_votes(file: Path, competition: str | None) -> None:
+    """Import battles from a public arena dump (CSV, JSON or JSON Lines), all or nothing.
+
+    Columns: model_a, model_b (model slug or name), winner (model_a, model_b, tie or
+    tie (bothbad)); optional tstamp or timestamp (unix seconds or ISO 8601), prompt (key or
+    text) and competition (slug). Every row is checked first: any problem is reported, with
+    row numbers, and nothing is written. The votes are then appended in file order and every
+    Elo and record updated as if they had been cast live.
+    """
+    import time
+
+    from arena.services import imports
+
+    started = time.perf_counter()
+    db = get_db()
+    try:
+        votes = imports.validate_votes(db, imports.read_votes(file), competition=competition)
+        with click.progressbar(
+            length=votes.rows,
+            label=f"Importing {votes.rows} votes",
+            show_pos=True,
+            show_eta=True,
+            file=sys.stderr,
+        ) as bar:
+            report = imports.apply_votes(
+                db, votes, k=current_app.config["ELO_K"], progress=bar.update
+            )
+    except ArenaError as exc:
+        _fail(exc)
+    click.echo(
+        f"Imported {report.rows} votes into {', '.join(report.competitions)}"
+        f" in {time.perf_counter() - started:.1f} s."
+    )
+
+
 def register_cli(app: Flask) -> None:
     """Attach the arena commands to the app's CLI (used by both `arena` and `flask`)."""
-    for command in (db_group, seed, generate, status, verify, serve):
+    for command in (
+        db_group,
+        seed,
+        generate,
+        status,
+        verify,
+        recompute,
+        export,
+        serve,
+        import_votes,
+    ):
         app.cli.add_command(command)
 
 

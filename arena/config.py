@@ -62,6 +62,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ADMIN_PASSWORD": env.get("ARENA_ADMIN_PASSWORD"),
         "ELO_K": _float("ARENA_ELO_K", 32.0),
         "BATTLE_TTL": dt.timedelta(seconds=_float("ARENA_BATTLE_TTL", 3600)),
+        "MIN_BATTLES": int(_float("ARENA_MIN_BATTLES", 10)),
         "SESSION_COOKIE_NAME": "arena",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

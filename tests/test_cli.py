@@ -118,3 +118,38 @@ def test_cli_console_script_runs_against_the_configured_database(database_url, t
     )
     for command in ("db", "seed", "generate", "status", "serve"):
         assert command in result.stdout
+
+
+def test_cli_recompute_and_export_round_trip(voting_app, tmp_path: Path):
+    import random
+
+    from arena.db import get_db
+    from arena.services import voting
+
+    with voting_app.app_context():
+        db = get_db()
+        voter = voting.ensure_voter(db, None)
+        rng = random.Random(1)
+        for _ in range(30):
+            battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=rng)
+            voting.record_vote(db, battle.token, voter, "left", k=32)
+    runner = voting_app.test_cli_runner()
+    empty = runner.invoke(args=["export", "leaderboard", "--scope", "overall", "--format", "json"])
+    assert json.loads(empty.output)["snapshot_id"] is None
+
+    result = runner.invoke(args=["recompute", "--bootstrap", "50", "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    assert "overall: snapshot" in result.output and "Published 3 snapshots" in result.output
+
+    out = tmp_path / "board.csv"
+    result = runner.invoke(
+        args=["export", "leaderboard", "--scope", "category:portrait", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("rank,rank_of,model_id,model_name,creator,elo,wins")
+    assert len(lines) == 15  # header + 14 models
+    votes = runner.invoke(args=["export", "votes", "--format", "json"])
+    assert json.loads(votes.output)["count"] == 30
+    bad = runner.invoke(args=["export", "leaderboard", "--scope", "planet:x"])
+    assert bad.exit_code == 1 and "scope must be" in bad.output

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from arena.models.base import Base, utcnow
@@ -62,7 +63,11 @@ class Rating(Base):
 
 
 class Snapshot(Base):
-    """An immutable, versioned leaderboard of one scope, fitted from the vote log."""
+    """An immutable, versioned leaderboard of one scope, fitted from the vote log.
+
+    ``plots`` holds what the leaderboard's charts need, computed with the fit: the pairwise
+    wins, ties and battle counts, and each model's online Elo over the scope's vote log.
+    """
 
     __tablename__ = "snapshots"
 
@@ -73,6 +78,7 @@ class Snapshot(Base):
     bootstrap_rounds: Mapped[int] = mapped_column(Integer)
     seed: Mapped[int | None] = mapped_column(Integer)
     min_battles: Mapped[int] = mapped_column(Integer)
+    plots: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     scope: Mapped[Scope] = relationship()
     rows: Mapped[list[SnapshotRow]] = relationship(order_by="SnapshotRow.rank")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from arena.db import get_db
+from arena.db import get_db, get_session
 from arena.errors import NotFound, ValidationError
-from arena.services import voting
+from arena.services import exports, leaderboards, voting
 from arena.web.voters import current_voter, remember_voter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -95,3 +95,39 @@ def vote(token: str) -> Any:
         get_db(), token, current_voter(), body["winner"], k=current_app.config["ELO_K"]
     )
     return jsonify(vote_json(result))
+
+
+def _format() -> str:
+    return exports.check_format(request.args.get("format", "json"))
+
+
+def _csv_response(text: str, filename: str) -> Response:
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/leaderboards/<scope>")
+def leaderboard(scope: str) -> Any:
+    """The latest published leaderboard of a scope (``?snapshot=<id>`` for an older one)."""
+    fmt = _format()
+    snapshot = request.args.get("snapshot")
+    if snapshot is not None and not snapshot.isdigit():
+        raise ValidationError("snapshot must be a snapshot id (a whole number)", field="snapshot")
+    b = leaderboards.board(get_session(), scope, snapshot_id=int(snapshot) if snapshot else None)
+    if fmt == "csv":
+        name = scope.replace(":", "-")
+        return _csv_response(
+            exports.frame_to_csv(leaderboards.board_frame(b)), f"leaderboard-{name}.csv"
+        )
+    return jsonify(exports.leaderboard_document(b))
+
+
+@bp.get("/votes")
+def votes() -> Any:
+    """The vote log (append-only), voters pseudonymous: ``?format=csv|json``."""
+    fmt = _format()
+    frame = exports.votes_frame(get_session(), current_app.config["SECRET_KEY"])
+    if fmt == "csv":
+        return _csv_response(exports.frame_to_csv(frame), "votes.csv")
+    return jsonify(exports.votes_document(frame))
