@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -61,6 +61,21 @@ class Database:
         """A session for one unit of work outside a request (closed afterwards, not committed)."""
         with self.sessionmaker() as session:
             yield session
+
+    @contextmanager
+    def write_transaction(self) -> Iterator[Connection]:
+        """A Core connection in a write transaction, committed on success.
+
+        On SQLite the writer queues on ``write_lock`` and then takes the database's write
+        lock up front (``BEGIN IMMEDIATE``), so it never fails halfway for want of the lock.
+        """
+        with self.write_lock(), self.engine.connect() as conn:
+            conn.info["sqlite_immediate"] = True
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                conn.info.pop("sqlite_immediate", None)
 
     def timestamp(self, value: dt.datetime) -> Any:
         """An aware datetime as the driver stores it (SQLite: SQLAlchemy's text format)."""

@@ -19,8 +19,7 @@ import hashlib
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
@@ -125,18 +124,6 @@ def _retry_when_busy(db: Database, work: Callable[[], T], attempts: int = 8) -> 
     raise AssertionError("unreachable")
 
 
-@contextmanager
-def _write(db: Database) -> Iterator[Connection]:
-    """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
-    with db.write_lock(), db.engine.connect() as conn:
-        conn.info["sqlite_immediate"] = True
-        try:
-            with conn.begin():
-                yield conn
-        finally:
-            conn.info.pop("sqlite_immediate", None)
-
-
 def ensure_voter(db: Database, voter: VoterIdentity | None) -> VoterIdentity:
     """The voter from the cookie if it still exists, else a new anonymous voter."""
     if voter is not None:
@@ -149,7 +136,7 @@ def ensure_voter(db: Database, voter: VoterIdentity | None) -> VoterIdentity:
     public_id = secrets.token_hex(16)
 
     def create() -> VoterIdentity:
-        with _write(db) as conn:
+        with db.write_transaction() as conn:
             voter_id = conn.execute(
                 insert(Voter)
                 .values(public_id=public_id, created_at=utcnow(), flagged=False)
@@ -306,7 +293,7 @@ def issue_battle(
     lo, hi = sorted((left_model, right_model))
 
     def write() -> None:
-        with _write(db) as conn:
+        with db.write_transaction() as conn:
             conn.execute(insert(battles_t).values(values))
             _count_matchup(conn, db, competition.id, lo, hi)
 
@@ -497,7 +484,7 @@ def record_vote(
     score = elo.SCORE_A[winner]
 
     def write() -> tuple[int, Any, dict[str, tuple[tuple[float, float], tuple[float, float]]]]:
-        with _write(db) as conn:
+        with db.write_transaction() as conn:
             now = utcnow()
             claimed = _CLAIM.execute(conn, {"th": digest, "now": db.timestamp(now)})
             if not claimed:
