@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
 
 from arena.db import Prepared
 from arena.errors import NotFound, ValidationError
@@ -387,6 +388,9 @@ def publish_snapshots(
     streams = np.random.SeedSequence(seed).spawn(len(scopes))
     now = utcnow()
     published = []
+    # One BLAS thread: the batched solves are small, and two threads on a busy two-core
+    # machine have been seen to run them many times slower.
+    limits = threadpool_limits(1)
     try:
         for scope, stream in zip(scopes, streams, strict=True):
             if scope.kind == OVERALL:
@@ -424,6 +428,8 @@ def publish_snapshots(
     except BaseException:
         session.rollback()
         raise
+    finally:
+        limits.restore_original_limits()
     return published
 
 
