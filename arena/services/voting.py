@@ -74,7 +74,7 @@ class VoterIdentity:
 
 @dataclass(frozen=True)
 class IssuedBattle:
-    """A battle as shown to the voter: nothing in it names a model."""
+    """A battle as shown to the voter (the API, the voting page): nothing in it names a model."""
 
     token: str
     competition: str
@@ -631,21 +631,7 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
     return BattleImage(chosen, row.image_name, row.width, row.height)
 
 
-@dataclass(frozen=True)
-class BattleView:
-    """A battle as the voting page shows it (no model identity)."""
-
-    token: str
-    competition: str
-    competition_name: str
-    prompt: str
-    left_image_key: str
-    right_image_key: str
-    width: int
-    height: int
-
-
-def battle_view(db: Database, token: str) -> BattleView:
+def battle_view(db: Database, token: str) -> IssuedBattle:
     """The battle behind ``token`` for re-rendering the page after a vote.
 
     Raises:
@@ -661,6 +647,7 @@ def battle_view(db: Database, token: str) -> BattleView:
                 Prompt.height,
                 battles_t.c.left_image_key,
                 battles_t.c.right_image_key,
+                battles_t.c.expires_at,
             )
             .select_from(battles_t)
             .join(Competition, Competition.id == battles_t.c.competition_id)
@@ -669,7 +656,7 @@ def battle_view(db: Database, token: str) -> BattleView:
         ).first()
     if row is None:
         raise NotFound("no battle has this token", field="token")
-    return BattleView(
+    return IssuedBattle(
         token,
         row.slug,
         row.name,
@@ -678,4 +665,5 @@ def battle_view(db: Database, token: str) -> BattleView:
         row.right_image_key,
         row.width,
         row.height,
+        db.read_timestamp(row.expires_at),
     )
