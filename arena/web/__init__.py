@@ -7,9 +7,11 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the template helpers they share."""
-    from arena.web import api, arena, leaderboards, pages
+    from arena.web import api, arena, catalog, leaderboards, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(leaderboards.bp)
     app.register_blueprint(arena.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(catalog.api_bp)

@@ -6,8 +6,15 @@ from flask import request
 
 
 def is_htmx() -> bool:
-    """True when htmx made the request (it sends ``HX-Request: true``)."""
-    return request.headers.get("HX-Request") == "true"
+    """True when htmx asked for a fragment (``HX-Request: true``).
+
+    A history restore after a cache miss also carries ``HX-Request`` but needs the whole
+    page, so it does not count.
+    """
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
 
 
 def vary_on_htmx(body: str) -> object:

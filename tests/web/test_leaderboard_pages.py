@@ -120,3 +120,9 @@ def test_votes_api_json_and_csv(board_client):
         "vote_id,created_at,competition,category,prompt_id,model_a,model_b,winner,voter"
     )
     assert len(text.strip().splitlines()) == 41
+
+
+def test_history_restore_gets_the_whole_page(board_client):
+    headers = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    html = board_client.get("/leaderboard?sort=elo", headers=headers).get_data(as_text=True)
+    assert html.startswith("<!doctype html>")

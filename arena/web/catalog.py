@@ -1,0 +1,172 @@
+"""The model catalog: /models and /models/<id> pages, gallery images, and the models API.
+
+``bp`` serves the pages and gallery images; ``api_bp`` serves the OpenAI-style model list
+and model objects under ``/v1/models`` and ``/openai/v1/models`` (errors there are JSON).
+The catalog's results table is one fragment serving both the page and the htmx swap.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from markupsafe import Markup, escape
+
+from arena.db import get_session
+from arena.models import Model
+from arena.services import catalog
+from arena.web.htmx import is_htmx, vary_on_htmx
+
+bp = Blueprint("catalog", __name__)
+api_bp = Blueprint("models_api", __name__)
+
+FILTERS = ("creator", "family", "tag", "status")
+MAX_QUERY = 200
+_BOLD = re.compile(r"\*\*(.+?)\*\*")
+
+
+@bp.app_template_filter("bold_markdown")
+def bold_markdown(text: str | None) -> Markup:
+    """Escape ``text``, then turn ``**x**`` into ``<strong>x</strong>`` (nothing else)."""
+    return Markup(_BOLD.sub(r"<strong>\1</strong>", str(escape(text or ""))))
+
+
+def _api_base_url() -> str:
+    """This server's OpenAI-compatible base URL, as clients should configure it."""
+    return request.url_root + "openai/v1"
+
+
+# --- pages ------------------------------------------------------------------------------------
+
+
+@bp.get("/models")
+def index() -> Any:
+    """The catalog: ``?q=`` search, creator/family/tag/status filters, ``?sort=rating|name``."""
+    session = get_session()
+    chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
+    q = request.args.get("q", "").strip()[:MAX_QUERY]
+    sort = request.args.get("sort", "rating")
+    if sort not in catalog.SORTS:
+        sort = "rating"
+    rows = catalog.list_models(session, q=q, sort=sort, **chosen)
+    context = {
+        "rows": rows,
+        "q": q,
+        "chosen": chosen,
+        "sort": sort,
+        "filters": catalog.catalog_filters(session),
+        "filtered": bool(q or any(chosen.values())),
+    }
+    template = "models/_results.html" if is_htmx() else "models/index.html"
+    return vary_on_htmx(render_template(template, **context))
+
+
+@bp.get("/models/<model_id>")
+def detail(model_id: str) -> str:
+    """One model's page, carrying every fact of the reference model page."""
+    page = catalog.model_page(get_session(), model_id)
+    return render_template(
+        "models/detail.html",
+        page=page,
+        model=page.model,
+        base_url=_api_base_url(),
+    )
+
+
+@bp.get("/models/<model_id>/gallery/<int:n>.png")
+def curated_image(model_id: str, n: int) -> Response:
+    """Curated example ``n``, rendered by the offline builtin stand-in and cached."""
+    path = catalog.curated_image(get_session(), current_app.config["MEDIA_DIR"], model_id, n)
+    return send_file(path, mimetype="image/png", max_age=86400)
+
+
+@bp.get("/models/<model_id>/arena/<image_name>")
+def arena_image(model_id: str, image_name: str) -> Response:
+    """A model's output in a closed competition; 404 while its competition is not closed."""
+    image = catalog.closed_output_image(
+        get_session(), current_app.config["MEDIA_DIR"], model_id, image_name
+    )
+    return send_file(image.path, mimetype=f"image/{image.format}", max_age=3600)
+
+
+# --- the models API ------------------------------------------------------------------------
+
+
+def _model_json(model: Model, standing: catalog.Standing | None) -> dict[str, Any]:
+    """One model in the OpenAI list shape, with the catalog's own fields after the standard ones."""
+    providers = []
+    for offering in model.offerings:
+        price = catalog.offering_price(offering)
+        providers.append(
+            {
+                "provider": offering.provider.slug,
+                "provider_name": offering.provider.name,
+                "config_key": offering.config_key,
+                "provider_model_id": offering.provider_model_id,
+                "pricing": None
+                if price is None
+                else {"unit": price.unit, "usd": float(price.usd), "label": price.label},
+                "notes": list(offering.notes or []),
+                "source_url": offering.source_url,
+            }
+        )
+    return {
+        "id": model.slug,
+        "object": "model",
+        "created": catalog.model_created(model),
+        "owned_by": model.creator or "unknown",
+        "name": model.name,
+        "summary": model.summary,
+        "creator": model.creator,
+        "family": model.family,
+        "status": model.status,
+        "input_modalities": list(model.input_modalities or []),
+        "output_modalities": list(model.output_modalities or []),
+        "modes": list(model.modes or []),
+        "tags": list(model.tags or []),
+        "providers": providers,
+        "arena": None
+        if standing is None
+        else {
+            "elo": standing.elo,
+            "wins": standing.wins,
+            "losses": standing.losses,
+            "ties": standing.ties,
+            "battles": standing.battles,
+            "rank": standing.rank,
+            "rank_of": standing.rank_of,
+        },
+        "url": url_for("catalog.detail", model_id=model.slug, _external=True),
+    }
+
+
+@api_bp.get("/openai/v1/models")
+@api_bp.get("/v1/models")
+def list_models() -> Any:
+    """Every model, as an OpenAI model list: ``{"object": "list", "data": [...]}``."""
+    session = get_session()
+    standings = catalog.overall_standings(session)
+    data = [_model_json(m, standings.get(m.slug)) for m in catalog.all_models(session)]
+    return jsonify({"object": "list", "data": data})
+
+
+@api_bp.get("/openai/v1/models/<model_id>")
+@api_bp.get("/v1/models/<model_id>")
+def get_model(model_id: str) -> Any:
+    """One model object; ``?schema=true`` adds its compiled parameter schema (JSON Schema)."""
+    session = get_session()
+    model = catalog.get_model(session, model_id)
+    body = _model_json(model, catalog.overall_standings(session).get(model.slug))
+    if request.args.get("schema", "").lower() in ("true", "1", "yes"):
+        body["schema"] = catalog.parameter_schema(model)
+    return jsonify(body)
