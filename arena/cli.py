@@ -333,6 +333,40 @@ def import_votes(file: Path, competition: str | None) -> None:
     click.echo(replace(report, elapsed_s=time.perf_counter() - started).summary())
 
 
+@click.group("api-key")
+def api_key_group() -> None:
+    """API keys for the OpenAI-compatible image endpoint."""
+
+
+@api_key_group.command("create")
+@click.argument("name")
+@with_appcontext
+def api_key_create(name: str) -> None:
+    """Create a key called NAME and print it (once: only its hash is stored)."""
+    from arena.services.api_keys import create_key
+
+    try:
+        key = create_key(get_session(), name)
+    except ArenaError as exc:
+        _fail(exc)
+    click.echo(key)
+    click.echo(f"Created API key {name!r}. Store it now: it cannot be shown again.", err=True)
+
+
+@api_key_group.command("revoke")
+@click.argument("name")
+@with_appcontext
+def api_key_revoke(name: str) -> None:
+    """Revoke the key called NAME; requests with it get 401 from now on."""
+    from arena.services.api_keys import revoke_key
+
+    try:
+        revoke_key(get_session(), name)
+    except ArenaError as exc:
+        _fail(exc)
+    click.echo(f"Revoked API key {name!r}.")
+
+
 def register_cli(app: Flask) -> None:
     """Attach the arena commands to the app's CLI (used by both `arena` and `flask`)."""
     for command in (
@@ -345,6 +379,7 @@ def register_cli(app: Flask) -> None:
         export,
         serve,
         import_votes,
+        api_key_group,
     ):
         app.cli.add_command(command)
 

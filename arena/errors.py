@@ -38,6 +38,13 @@ class SeedError(ArenaError):
     """A seed file is malformed; the message names the file and the entry."""
 
 
+class Unauthorized(ArenaError):
+    """A missing, unknown or revoked API key."""
+
+    status = 401
+    code = "invalid_api_key"
+
+
 class GenerationError(ArenaError):
     """A provider could not make an image."""
 
@@ -50,12 +57,30 @@ def _wants_json() -> bool:
     return path.startswith(("/api/", "/openai/", "/v1/"))
 
 
+#: OpenAI's error ``type`` for each status, so OpenAI clients raise the right exception.
+_OPENAI_TYPES = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    409: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
 def _respond(status: int, code: str, message: str, field: str | None = None) -> Any:
     if _wants_json():
-        body: dict[str, Any] = {"error": {"code": code, "message": message}}
+        # One shape for every JSON error: OpenAI's ``{message, type, param, code}``, plus
+        # ``field`` (the same as ``param``) that the /api clients read.
+        error: dict[str, Any] = {
+            "message": message,
+            "type": _OPENAI_TYPES.get(status, "api_error"),
+            "param": field,
+            "code": code,
+        }
         if field:
-            body["error"]["field"] = field
-        return jsonify(body), status
+            error["field"] = field
+        return jsonify({"error": error}), status
     return (
         render_template("errors/error.html", status=status, message=message, field=field),
         status,

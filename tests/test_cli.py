@@ -153,3 +153,23 @@ def test_cli_recompute_and_export_round_trip(voting_app, tmp_path: Path):
     assert json.loads(votes.output)["count"] == 30
     bad = runner.invoke(args=["export", "leaderboard", "--scope", "planet:x"])
     assert bad.exit_code == 1 and "scope must be" in bad.output
+
+
+def test_cli_api_key_create_prints_once_and_revoke(runner, app):
+    from sqlalchemy import select
+
+    from arena.db import get_db
+    from arena.models import ApiKey
+
+    created = runner.invoke(args=["api-key", "create", "ci-bot"])
+    assert created.exit_code == 0, created.output
+    key = created.output.strip().splitlines()[0]
+    assert key.startswith("arena-") and len(key) > 30
+    with app.app_context(), get_db().session() as session:
+        stored = session.scalar(select(ApiKey).where(ApiKey.name == "ci-bot"))
+        assert stored.key_hash != key and key not in stored.key_hash
+    again = runner.invoke(args=["api-key", "create", "ci-bot"])
+    assert again.exit_code == 1 and "already exists" in again.output
+    assert runner.invoke(args=["api-key", "revoke", "ci-bot"]).exit_code == 0
+    missing = runner.invoke(args=["api-key", "revoke", "nobody"])
+    assert missing.exit_code == 1 and "no API key named" in missing.output

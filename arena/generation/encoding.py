@@ -51,3 +51,43 @@ def battle_image(
     tmp.write_bytes(data)
     os.replace(tmp, cached)
     return data
+
+
+#: Output formats of the image API: Pillow format name and MIME type.
+OUTPUT_FORMATS = {
+    "png": ("PNG", "image/png"),
+    "jpeg": ("JPEG", "image/jpeg"),
+    "gif": ("GIF", "image/gif"),
+    "webp": ("WEBP", "image/webp"),
+    "avif": ("AVIF", "image/avif"),
+}
+LOSSY = {"jpeg", "webp", "avif"}
+
+
+def encode(data: bytes, fmt: str, compression: int | None = None) -> bytes:
+    """Re-encode image bytes to ``fmt`` without metadata.
+
+    Args:
+        fmt: png, jpeg, gif, webp or avif.
+        compression: for the lossy formats, OpenAI's ``output_compression`` (0–100, the
+            encoder's quality: 100 keeps the most detail; default 100); ignored otherwise.
+
+    Raises:
+        ValueError: unknown format, or compression outside 0–100.
+    """
+    if fmt not in OUTPUT_FORMATS:
+        raise ValueError(f"output_format must be one of {', '.join(OUTPUT_FORMATS)}")
+    quality = 100 if compression is None else compression
+    if not 0 <= quality <= 100:
+        raise ValueError("output_compression must be between 0 and 100")
+    pillow_format, _mime = OUTPUT_FORMATS[fmt]
+    with Image.open(io.BytesIO(data)) as image:
+        image = image.convert("RGB")
+        buffer = io.BytesIO()
+        if fmt in LOSSY:
+            image.save(buffer, format=pillow_format, quality=max(1, quality))
+        elif fmt == "png":
+            image.save(buffer, format=pillow_format, compress_level=6)
+        else:
+            image.save(buffer, format=pillow_format)
+    return buffer.getvalue()
