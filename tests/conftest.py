@@ -119,6 +119,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "MEDIA_DIR": str(tmp_path / "media"),
             "GENERATION_WORKERS": 2,
             "GENERATION_BACKOFF_S": 0.0,
+            # Never reach a real provider from tests, whatever the environment holds.
+            "PROVIDER_CREDENTIALS": {"fal": None, "replicate": None, "openai": None},
         }
     )
     yield app

@@ -50,6 +50,8 @@ class ProviderError(Exception):
         self.provider = provider
         self.retryable = retryable
         self.retry_after = retry_after
+        #: How many provider calls were made before giving up (set by the router).
+        self.attempts = 1
 
 
 class ImageProvider(ABC):

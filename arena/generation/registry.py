@@ -48,3 +48,4 @@ def create(name: str, config: Mapping[str, Any]) -> ImageProvider:
 def _load_builtins() -> None:
     # Importing the provider modules registers them; done lazily to keep imports acyclic.
     from arena.generation import builtin  # noqa: F401
+    from arena.generation.providers import fal, openai, replicate  # noqa: F401

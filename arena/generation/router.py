@@ -52,18 +52,20 @@ def plan_routes(
 ) -> list[Route]:
     """The routes to try for ``model_id``, best first.
 
-    Offerings whose provider is configured come first, cheapest for the requested pixels
-    first (unknown prices after known ones); the offline builtin stand-in comes last, so a
-    model with no credentialed provider is still served. ``only`` restricts to one provider.
+    The offerings whose provider is configured, cheapest for the requested pixels first
+    (unknown prices after known ones), each the fallback of the one before. Only when no
+    offering is configured does the offline builtin stand-in serve the model: a real model's
+    output is never silently replaced by a stand-in because its provider failed. ``only``
+    restricts to one provider (``builtin`` always serves).
     """
     usable = [
         o for o in offerings if o.provider != BUILTIN and registry.is_available(o.provider, config)
     ]
     usable.sort(key=lambda r: (r.cost(width, height) is None, r.cost(width, height) or 0))
-    routes = [*usable, Route(provider=BUILTIN, provider_model_id=model_id)]
+    builtin = Route(provider=BUILTIN, provider_model_id=model_id)
     if only is not None:
-        routes = [r for r in routes if r.provider == only]
-    return routes
+        return [builtin] if only == BUILTIN else [r for r in usable if r.provider == only]
+    return usable or [builtin]
 
 
 def generate(
@@ -119,6 +121,8 @@ def generate(
         if not retryable or attempt == retries:
             break
         sleep(wait)
-    raise ProviderError(
+    error = ProviderError(
         "router", f"all {attempts} attempts failed: " + "; ".join(failures), retryable=False
     )
+    error.attempts = attempts
+    raise error

@@ -219,7 +219,7 @@ def run_jobs(
             except ProviderError as exc:
                 output.status = "failed"
                 output.error = str(exc)
-                output.attempts += len(job.routes) * (retries + 1)
+                output.attempts += exc.attempts
                 output.updated_at = utcnow()
                 report.failed += 1
                 report.errors.append(f"{job.request.model_id} / prompt {job.prompt_id}: {exc}")

@@ -142,14 +142,15 @@ def test_generate_prefers_a_configured_offering_and_records_its_cost(app, db, sc
     assert all(o.offering_id is not None for o in outputs)
 
 
-def test_generate_falls_back_to_builtin_when_the_provider_fails(app, db, scripted, monkeypatch):
+def test_generate_never_substitutes_builtin_for_a_failing_provider(app, db, scripted, monkeypatch):
     monkeypatch.setattr(_Scripted, "fail_first", 99)
     monkeypatch.setattr(_Scripted, "retryable", False)
     report = _generate(app, db, ["fantasy-warrior-ii"])
-    assert report.failed == 0
+    assert report.failed == 3
     outputs = db.scalars(select(Output).where(Output.model_id == scripted.id)).all()
-    assert {o.provider for o in outputs} == {"builtin"}
-    assert all(o.attempts == 2 for o in outputs)  # scripted, then builtin
+    assert all(o.status == "failed" and o.attempts == 1 for o in outputs)
+    others = db.scalars(select(Output).where(Output.model_id != scripted.id)).all()
+    assert others and all(o.provider == "builtin" and o.status == "done" for o in others)
 
 
 def test_generate_retries_with_backoff_then_succeeds(app, db, scripted, monkeypatch):
