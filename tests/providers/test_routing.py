@@ -1,5 +1,5 @@
 """`arena generate` routes through a configured fal (a local fal-protocol server), records
-what each output cost, and falls back to the builtin stand-in when fal fails."""
+what each output cost, and never substitutes the builtin stand-in when fal fails."""
 
 from __future__ import annotations
 
@@ -113,3 +113,25 @@ def test_routing_never_substitutes_builtin_when_fal_keeps_failing(fal_app, fal):
     assert others and all(o.status == "done" and o.provider == "builtin" for o in others)
     # fal was asked twice (first pass and one retry) for every output of a model it offers
     assert len(fal.calls("submit")) == 2 * 3 * len(fal_models & set(outputs))
+
+
+def test_image_endpoint_serves_hidream_through_fal_and_records_its_cost(fal_app, fal):
+    from arena.models import ApiUsage
+    from arena.services.api_keys import create_key
+
+    with fal_app.app_context(), get_db().session() as session:
+        key = create_key(session, "fal-test")
+    client = fal_app.test_client()
+    response = client.post(
+        "/openai/v1/images/generations",
+        json={"model": "hidream-i1-fast", "prompt": "a fox", "size": "512x512"},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.headers["X-Arena-Provider"] == "fal"
+    expected = Decimal("0.010") * Decimal(512 * 512) / Decimal(1_000_000)
+    assert Decimal(response.headers["X-Arena-Cost-USD"]) == expected.quantize(Decimal("0.000001"))
+    assert len(fal.calls("submit")) == 1
+    with fal_app.app_context(), get_db().session() as session:
+        usage = session.scalars(select(ApiUsage)).one()
+    assert usage.provider == "fal" and usage.cost_usd == expected.quantize(Decimal("0.000001"))
