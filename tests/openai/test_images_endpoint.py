@@ -149,3 +149,14 @@ def test_generate_refuses_non_json_and_missing_auth(gateway):
     assert response.status_code == 400
     assert response.json()["error"]["type"] == "invalid_request_error"
     assert httpx.get(f"{base}/openai/v1/images/../../etc/passwd").status_code == 404
+
+
+def test_generate_works_for_every_seeded_model(gateway):
+    _, client, _, _ = gateway
+    models = [m.id for m in client.models.list().data]
+    assert len(models) >= 21 and MODEL in models
+    for model in models:
+        response = client.images.generate(
+            model=model, prompt="a lighthouse at dusk", size="96x64", response_format="b64_json"
+        )
+        assert _image(base64.b64decode(response.data[0].b64_json)).size == (96, 64), model
