@@ -29,6 +29,20 @@ class NotFound(ArenaError):
     code = "not_found"
 
 
+class Forbidden(ArenaError):
+    """The resource exists but belongs to someone else (a battle issued to another voter)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Gone(ArenaError):
+    """The resource existed but has expired (a battle past its time to vote)."""
+
+    status = 410
+    code = "expired"
+
+
 class Conflict(ArenaError):
     status = 409
     code = "conflict"

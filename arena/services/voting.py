@@ -27,7 +27,7 @@ from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, t
 from sqlalchemy.exc import OperationalError
 
 from arena.db import Database, Prepared
-from arena.errors import ArenaError, Conflict, NotFound, ValidationError
+from arena.errors import ArenaError, Conflict, Forbidden, Gone, NotFound, ValidationError
 from arena.models import (
     Battle,
     Competition,
@@ -52,16 +52,6 @@ T = TypeVar("T")
 battles_t = Battle.__table__
 ratings_t = Rating.__table__
 votes_t = Vote.__table__
-
-
-class Forbidden(ArenaError):
-    status = 403
-    code = "forbidden"
-
-
-class Gone(ArenaError):
-    status = 410
-    code = "expired"
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from arena.db import get_db
-from arena.errors import Conflict, NotFound, ValidationError
+from arena.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from arena.models import Battle, Matchup, Model, Rating, Scope, Vote
 from arena.services import voting
 from arena.services.verification import verify
@@ -124,9 +124,9 @@ def test_record_vote_errors_write_nothing(db, voter):
         voting.record_vote(db, battle.token, voter, "middle", k=32)
     with pytest.raises(NotFound):
         voting.record_vote(db, "not-a-token", voter, "left", k=32)
-    with pytest.raises(voting.Forbidden):
+    with pytest.raises(Forbidden):
         voting.record_vote(db, battle.token, other, "left", k=32)
-    with pytest.raises(voting.Forbidden):
+    with pytest.raises(Forbidden):
         voting.record_vote(db, battle.token, None, "left", k=32)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Vote)) == 0
@@ -137,7 +137,7 @@ def test_record_vote_errors_write_nothing(db, voter):
 
 def test_record_vote_on_an_expired_battle_is_gone(db, voter):
     battle = voting.issue_battle(db, voter, COMPETITION, ttl=dt.timedelta(seconds=-1))
-    with pytest.raises(voting.Gone):
+    with pytest.raises(Gone):
         voting.record_vote(db, battle.token, voter, "left", k=32)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Vote)) == 0
