@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Raises:
         arena.config.ConfigError: a required setting is missing or malformed.
     """
-    from arena import config, db, errors
+    from arena import config, db, errors, security
     from arena.cli import register_cli
     from arena.web import register_blueprints
 
@@ -37,5 +37,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     errors.init_app(app)
     register_blueprints(app)
+    security.init_app(app)
     register_cli(app)
     return app

@@ -41,6 +41,31 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
 
 
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    if value == "off":
+        return
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ConfigError(
+            f"{name} must be a rate such as '60/minute' or '10/second;500/day', or 'off'; "
+            f"got {value!r}."
+        ) from None
+
+
 def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return the app settings.
 
@@ -69,7 +94,11 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "PERMANENT_SESSION_LIFETIME": dt.timedelta(days=365),
         # The voter cookie is set once; re-sending it on every response only costs time.
         "SESSION_REFRESH_EACH_REQUEST": False,
+        # Secure cookies by default in production (served over HTTPS, usually behind a proxy).
+        "SESSION_COOKIE_SECURE": _flag("ARENA_SECURE_COOKIES", production),
+        "TRUSTED_PROXIES": int(_float("ARENA_TRUSTED_PROXIES", 0)),
         "RATE_LIMIT": env.get("ARENA_RATE_LIMIT", "60/minute"),
+        "IP_RATE_LIMIT": env.get("ARENA_IP_RATE_LIMIT", "600/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),
         "PORT": int(_float("ARENA_PORT", 5000)),
@@ -92,6 +121,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     if production and not settings["ADMIN_PASSWORD"]:
         raise ConfigError("ARENA_ADMIN_PASSWORD is not set; production needs an admin password.")
     settings.update(overrides)
+    _check_rate_limit("ARENA_RATE_LIMIT", settings["RATE_LIMIT"])
+    _check_rate_limit("ARENA_IP_RATE_LIMIT", settings["IP_RATE_LIMIT"])
     if settings["ELO_K"] <= 0:
         raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
     return settings

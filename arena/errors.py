@@ -59,6 +59,19 @@ class Unauthorized(ArenaError):
     code = "invalid_api_key"
 
 
+class CsrfFailed(ArenaError):
+    """A form arrived without a valid CSRF token (forged, or a page left open too long)."""
+
+    code = "csrf_failed"
+
+
+class UnsupportedMediaType(ArenaError):
+    """A JSON endpoint received another content type."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
 class GenerationError(ArenaError):
     """A provider could not make an image."""
 
@@ -101,12 +114,17 @@ def _respond(status: int, code: str, message: str, field: str | None = None) -> 
     )
 
 
+def respond(error: ArenaError) -> Any:
+    """The response for a domain error: JSON under the APIs, a page elsewhere."""
+    return _respond(error.status, error.code, error.message, error.field)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers that turn errors into JSON or pages."""
 
     @app.errorhandler(ArenaError)
     def _domain_error(error: ArenaError) -> Any:
-        return _respond(error.status, error.code, error.message, error.field)
+        return respond(error)
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

@@ -227,6 +227,7 @@ def run_backend(
         "ARENA_MEDIA_DIR": str(media),
         "ARENA_SECRET_KEY": "bench",
         "ARENA_RATE_LIMIT": "off",
+        "ARENA_IP_RATE_LIMIT": "off",
     }
     _prepare(url, media, _small_seeds(folder / name), env)
     port = _free_port()

@@ -119,6 +119,9 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             "MEDIA_DIR": str(tmp_path / "media"),
             "GENERATION_WORKERS": 2,
             "GENERATION_BACKOFF_S": 0.0,
+            # Rate limits have their own tests; elsewhere they would only slow tests down.
+            "RATE_LIMIT": "off",
+            "IP_RATE_LIMIT": "off",
             # Never reach a real provider from tests, whatever the environment holds.
             "PROVIDER_CREDENTIALS": {"fal": None, "replicate": None, "openai": None},
         }

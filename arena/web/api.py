@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from arena.db import get_db, get_session
-from arena.errors import NotFound, ValidationError
+from arena.errors import NotFound, UnsupportedMediaType, ValidationError
+from arena.security import voting_limits
 from arena.services import exports, leaderboards, voting
 from arena.web.voters import current_voter, remember_voter
 
@@ -20,8 +21,17 @@ def json_body(*, required: bool) -> dict[str, Any]:
     """The request's JSON object; an empty body is ``{}`` unless ``required``.
 
     Raises:
+        UnsupportedMediaType: the body was sent with a content type other than JSON.
         ValidationError: the body is not a JSON object.
     """
+    if request.mimetype and not request.is_json:
+        # A cross-site HTML form can only send form encodings or text/plain: demanding JSON
+        # keeps the voting API out of reach of forged forms riding on the voter's cookie.
+        raise UnsupportedMediaType(
+            f"the request body must be JSON sent as 'Content-Type: application/json', "
+            f"not {request.mimetype!r}",
+            field="Content-Type",
+        )
     if not request.get_data(cache=True):
         if required:
             raise ValidationError("the request body must be a JSON object")
@@ -68,6 +78,7 @@ def vote_json(result: voting.VoteResult) -> dict[str, Any]:
 
 
 @bp.post("/battles")
+@voting_limits("battles")
 def create_battle() -> Any:
     """Issue a battle for this voter: ``{competition?: slug}`` → 201."""
     body = json_body(required=False)
@@ -84,6 +95,7 @@ def create_battle() -> Any:
 
 
 @bp.post("/battles/<token>/vote")
+@voting_limits("votes")
 def vote(token: str) -> Any:
     """Vote on a battle: ``{winner: left|right|tie|both_bad}`` → 200 with the reveal."""
     body = json_body(required=True)

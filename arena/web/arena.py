@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from arena.db import get_db
 from arena.errors import ArenaError, NotFound, ValidationError
 from arena.generation.encoding import BATTLE_MIMETYPE, battle_image
+from arena.security import voting_limits
 from arena.services import voting
 from arena.web.htmx import is_htmx, vary_on_htmx
 from arena.web.voters import current_voter, remember_voter
@@ -58,6 +59,7 @@ def _render(
 
 @bp.get("/arena")
 @bp.get("/arena/<slug>")
+@voting_limits("battles")
 def vote_page(slug: str | None = None) -> Any:
     """A fresh battle, in the named competition or in one that needs votes."""
     battle, problem = _issue(slug)
@@ -66,6 +68,7 @@ def vote_page(slug: str | None = None) -> Any:
 
 
 @bp.post("/arena/vote")
+@voting_limits("votes")
 def vote() -> Any:
     """Record the form's vote and show the reveal (fragment for htmx, page otherwise)."""
     token = request.form.get("token", "")
@@ -80,6 +83,7 @@ def vote() -> Any:
 
 
 @bp.post("/arena/next")
+@voting_limits("battles")
 def next_battle() -> Any:
     """The next battle: a fragment for htmx, a redirect to the voting page otherwise."""
     slug = request.form.get("competition") or None

@@ -1,0 +1,154 @@
+"""Request-level defences: CSRF on forms, rate limits on voting, and security headers.
+
+Forms (the voting page, the admin) carry a CSRF token checked by Flask-WTF's CSRFProtect.
+The JSON API has its own protections and is exempt: battle tokens are bound to the voter's
+``SameSite=Lax`` cookie and its POSTs must be ``application/json`` (which a cross-site form
+cannot send), and the image endpoint takes a Bearer API key.
+
+Voting is rate limited per voter (the signed voter cookie; the client address for a newcomer
+who sends none) and per client address, with Flask-Limiter: in memory by default, in Redis
+when ``ARENA_REDIS_URL`` is set so every worker shares the counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, Response, current_app, session
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from arena import errors
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+csrf = CSRFProtect()
+
+#: No inline script or style anywhere: every script and stylesheet is a file under /static.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+def client_address() -> str:
+    """The client's address (the proxy's ``X-Forwarded-For`` once ProxyFix trusts it)."""
+    return get_remote_address() or "unknown"
+
+
+def voter_key() -> str:
+    """Who a voting rate limit counts: the voter in the signed cookie, else the address."""
+    value = session.get("voter")
+    if isinstance(value, list) and value and isinstance(value[0], int):
+        return f"voter:{value[0]}"
+    return f"ip:{client_address()}"
+
+
+def _voter_limit() -> str:
+    return current_app.config["RATE_LIMIT"]
+
+
+def _ip_limit() -> str:
+    return current_app.config["IP_RATE_LIMIT"]
+
+
+def _voter_limit_off() -> bool:
+    return current_app.config["RATE_LIMIT"] == "off"
+
+
+def _ip_limit_off() -> bool:
+    return current_app.config["IP_RATE_LIMIT"] == "off"
+
+
+limiter = Limiter(key_func=client_address, headers_enabled=True, strategy="moving-window")
+
+
+def voting_limits(scope: str) -> Callable[[F], F]:
+    """Rate limit a view per voter and per client address (``scope`` groups views).
+
+    The limits come from ``ARENA_RATE_LIMIT`` (per voter) and ``ARENA_IP_RATE_LIMIT`` (per
+    address, wider because several people may share one); ``off`` disables either.
+    """
+    per_voter = limiter.shared_limit(
+        _voter_limit,
+        scope=f"{scope}:voter",
+        key_func=voter_key,
+        exempt_when=_voter_limit_off,
+        error_message=lambda: (
+            f"Too many requests: the limit is {_voter_limit()} per voter. "
+            "Wait for the time in Retry-After, then go on."
+        ),
+    )
+    per_address = limiter.shared_limit(
+        _ip_limit,
+        scope=f"{scope}:ip",
+        key_func=client_address,
+        exempt_when=_ip_limit_off,
+        error_message=lambda: (
+            f"Too many requests from your address: the limit is {_ip_limit()}. "
+            "Wait for the time in Retry-After, then go on."
+        ),
+    )
+
+    def decorate(view: F) -> F:
+        return per_address(per_voter(view))
+
+    return decorate
+
+
+def _add_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Install CSRF protection, the rate limiter, proxy trust and the security headers."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "arena")
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.after_request(_add_headers)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error: CSRFError) -> Any:
+        return errors.respond(
+            errors.CsrfFailed(
+                f"This form could not be accepted: {error.description} "
+                "Reload the page and submit it again.",
+                field="csrf_token",
+            )
+        )
+
+    for name in ("api", "openai", "catalog_api"):
+        blueprint = app.blueprints.get(name)
+        if blueprint is not None:
+            csrf.exempt(blueprint)
