@@ -5,9 +5,9 @@ The JSON API has its own protections and is exempt: battle tokens are bound to t
 ``SameSite=Lax`` cookie and its POSTs must be ``application/json`` (which a cross-site form
 cannot send), and the image endpoint takes a Bearer API key.
 
-Voting is rate limited per voter (the signed voter cookie; the client address for a newcomer
-who sends none) and per client address, with Flask-Limiter: in memory by default, in Redis
-when ``ARENA_REDIS_URL`` is set so every worker shares the counts.
+Voting is rate limited per voter (the signed voter cookie) and per client address, with
+Flask-Limiter: in memory by default, in Redis when ``ARENA_REDIS_URL`` is set so every worker
+shares the counts.
 """
 
 from __future__ import annotations
@@ -58,24 +58,38 @@ def client_address() -> str:
     return get_remote_address() or "unknown"
 
 
-def voter_key() -> str:
-    """Who a voting rate limit counts: the voter in the signed cookie, else the address."""
+def _voter_id() -> int | None:
     value = session.get("voter")
     if isinstance(value, list) and value and isinstance(value[0], int):
-        return f"voter:{value[0]}"
-    return f"ip:{client_address()}"
+        return value[0]
+    return None
+
+
+def voter_key() -> str:
+    """Whom the per-voter limit counts: the voter in the signed cookie."""
+    return f"voter:{_voter_id()}"
+
+
+#: What the limiter parses when a limit is ``off``: the view is exempt then, but Flask-Limiter
+#: still parses the value and would drop every limit of the view on a parse error.
+_UNUSED_LIMIT = "1/second"
 
 
 def _voter_limit() -> str:
-    return current_app.config["RATE_LIMIT"]
+    value = current_app.config["RATE_LIMIT"]
+    return _UNUSED_LIMIT if value == "off" else value
 
 
 def _ip_limit() -> str:
-    return current_app.config["IP_RATE_LIMIT"]
+    value = current_app.config["IP_RATE_LIMIT"]
+    return _UNUSED_LIMIT if value == "off" else value
 
 
 def _voter_limit_off() -> bool:
-    return current_app.config["RATE_LIMIT"] == "off"
+    # A newcomer has no voter yet and only meets the address limit. A script that drops its
+    # cookie can fetch battles that way but never vote on them: a vote needs the cookie of
+    # the voter the battle was issued to, so every vote meets the per-voter limit.
+    return current_app.config["RATE_LIMIT"] == "off" or _voter_id() is None
 
 
 def _ip_limit_off() -> bool:
