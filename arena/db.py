@@ -191,3 +191,20 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = get_db().sessionmaker()
     return g.db_session
+
+
+def storable(text: str) -> bool:
+    """Whether ``text`` can be sent to either database as a query parameter.
+
+    PostgreSQL text cannot hold NUL characters, and no driver can encode a lone surrogate
+    (what a JSON ``"\\ud800"`` escape decodes to). Nothing stored holds them, so a lookup by
+    such a string can only miss: callers answer "not found" without asking the database,
+    which would otherwise raise.
+    """
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

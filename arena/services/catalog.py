@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import String, case, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from arena.db import storable
 from arena.errors import NotFound, ValidationError
 from arena.generation.builtin_render import render_png
 from arena.generation.pricing import image_cost
@@ -198,6 +199,8 @@ def list_models(
     """
     if sort not in SORTS:
         raise ValidationError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}", field="sort")
+    if not all(storable(text or "") for text in (q, creator, family, tag, status)):
+        return []
     overall = _overall_scope_id(session)
     battles = Rating.battles
     statement = select(Model, Rating.elo, battles).outerjoin(
@@ -276,6 +279,8 @@ def get_model(session: Session, slug: str) -> Model:
     Raises:
         NotFound: no model has this slug.
     """
+    if not storable(slug):
+        raise NotFound(f"There is no model called {slug!r}.", field="model")
     model = session.scalar(
         select(Model)
         .where(Model.slug == slug)
@@ -673,6 +678,8 @@ def closed_output_image(
         NotFound: no such output of this model, not finished, hidden by a moderator, or its
             competition is not closed (outputs of open competitions stay anonymous).
     """
+    if not (storable(slug) and storable(image_name)):
+        raise NotFound("no such gallery image", field="image")
     row = session.execute(
         select(Output.image_name, Output.format)
         .join(Model, Model.id == Output.model_id)

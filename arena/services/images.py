@@ -10,6 +10,7 @@ the key's usage log.
 from __future__ import annotations
 
 import random
+import reprlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,10 +64,16 @@ def _model(session: Session, body: Mapping[str, Any]) -> Model:
         return get_model(session, model_id)
     except NotFound:
         error = NotFound(
-            f"The model '{model_id}' does not exist; see GET /openai/v1/models", field="model"
+            f"The model {reprlib.repr(model_id)} does not exist; see GET /openai/v1/models",
+            field="model",
         )
         error.code = "model_not_found"
         raise error from None
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    """``text`` cut to ``limit`` characters: schema messages quote the whole bad value."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _validate(model: Model, body: Mapping[str, Any]) -> None:
@@ -78,12 +85,12 @@ def _validate(model: Model, body: Mapping[str, Any]) -> None:
         if first.validator == "additionalProperties":
             extra = sorted(set(body) - set(parameter_schema(model)["properties"]))
             field = extra[0] if extra else None
-            message = f"Unknown parameter {field!r} for model {model.slug}"
+            message = f"Unknown parameter {reprlib.repr(field)} for model {model.slug}"
         elif first.validator == "required":
             field = "prompt"
             message = "prompt is required"
         else:
-            message = f"Invalid value for {field!r}: {first.message}"
+            message = f"Invalid value for {reprlib.repr(field)}: {_shorten(first.message)}"
         raise ValidationError(message, field=field)
 
 
@@ -115,12 +122,16 @@ def generate_images(
             field = "aspect_ratio"
         else:
             field = "size"
-        raise ValidationError(text, field=field) from None
+        raise ValidationError(_shorten(text), field=field) from None
     fmt = body.get("output_format", "png")
     response_format = body.get("response_format", "url")
-    n = body.get("n", 1)
+    # JSON Schema counts 2.0 as an integer: the checked whole numbers become ints here.
+    n = int(body.get("n", 1))
     seed = body.get("seed")
-    base_seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    base_seed = int(seed) if seed is not None else random.SystemRandom().randrange(2**31)
+    compression = body.get("output_compression")
+    if compression is not None:
+        compression = int(compression)
     extra = {k: v for k, v in body.items() if k not in GATEWAY_PARAMS}
     offerings = [
         router.Route(
@@ -156,7 +167,7 @@ def generate_images(
                 retries=1,
                 backoff_s=config.get("GENERATION_BACKOFF_S", 0.5),
             )
-            data = encode(routed.result.data, fmt, body.get("output_compression"))
+            data = encode(routed.result.data, fmt, compression)
             name = new_image_name("jpg" if fmt == "jpeg" else fmt)
             write_image(config["MEDIA_DIR"], name, data)
             images.append(Generated(name, data, body["prompt"]))

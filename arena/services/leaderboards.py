@@ -20,7 +20,7 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
-from arena.db import Prepared
+from arena.db import Prepared, storable
 from arena.errors import NotFound, ValidationError
 from arena.models import (
     Category,
@@ -98,7 +98,7 @@ def scope_info(session: Session, key: str) -> ScopeInfo:
         NotFound: no such category or competition.
     """
     kind, slug = parse_scope(key)
-    scope = session.scalar(select(Scope).where(Scope.key == key))
+    scope = session.scalar(select(Scope).where(Scope.key == key)) if storable(key) else None
     if scope is None:
         raise NotFound(f"no leaderboard for scope {key!r}", field="scope")
     if kind == OVERALL:

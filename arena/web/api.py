@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import re
+import reprlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from arena.db import get_db, get_session
+from arena.db import get_db, get_session, storable
 from arena.errors import NotFound, UnsupportedMediaType, ValidationError
 from arena.security import voting_limits
 from arena.services import exports, leaderboards, voting
+from arena.web.bodies import request_json
 from arena.web.voters import current_voter, remember_voter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 MAX_TOKEN_LENGTH = 100
+#: The length of the competitions' slug column.
+MAX_SLUG_LENGTH = 120
+#: Snapshot ids are 32-bit integer keys: ASCII digits, no sign, at most this value.
+MAX_SNAPSHOT_ID = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
 
 
 def json_body(*, required: bool) -> dict[str, Any]:
@@ -22,7 +30,7 @@ def json_body(*, required: bool) -> dict[str, Any]:
 
     Raises:
         UnsupportedMediaType: the body was sent with a content type other than JSON.
-        ValidationError: the body is not a JSON object.
+        ValidationError: the body is not a JSON object (or is nested too deeply).
     """
     if request.mimetype and not request.is_json:
         # A cross-site HTML form can only send form encodings or text/plain: demanding JSON
@@ -36,7 +44,7 @@ def json_body(*, required: bool) -> dict[str, Any]:
         if required:
             raise ValidationError("the request body must be a JSON object")
         return {}
-    body = request.get_json(silent=True, force=True)
+    body = request_json()
     if not isinstance(body, dict):
         raise ValidationError("the request body must be a JSON object")
     return body
@@ -85,6 +93,13 @@ def create_battle() -> Any:
     competition = body.get("competition")
     if competition is not None and not isinstance(competition, str):
         raise ValidationError("competition must be a slug string", field="competition")
+    if competition and len(competition) > MAX_SLUG_LENGTH:
+        raise ValidationError(
+            f"competition must be a slug of at most {MAX_SLUG_LENGTH} characters",
+            field="competition",
+        )
+    if competition and not storable(competition):
+        raise NotFound(f"no competition with slug {competition!r}", field="competition")
     db = get_db()
     voter = voting.ensure_voter(db, current_voter())
     remember_voter(voter)
@@ -94,17 +109,24 @@ def create_battle() -> Any:
     return jsonify(battle_json(battle)), 201
 
 
-@bp.post("/battles/<token>/vote")
+# No redirect when an encoded slash in the token makes "//": a POST should not be bounced.
+@bp.post("/battles/<token>/vote", merge_slashes=False)
 @voting_limits("votes")
 def vote(token: str) -> Any:
     """Vote on a battle: ``{winner: left|right|tie|both_bad}`` → 200 with the reveal."""
     body = json_body(required=True)
     if "winner" not in body:
         raise ValidationError("winner is required: left, right, tie or both_bad", field="winner")
+    winner = body["winner"]
+    if not isinstance(winner, str) or winner not in voting.CHOICES:
+        raise ValidationError(
+            f"winner must be one of left, right, tie or both_bad, got {reprlib.repr(winner)}",
+            field="winner",
+        )
     if len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("no battle has this token", field="token")
     result = voting.record_vote(
-        get_db(), token, current_voter(), body["winner"], k=current_app.config["ELO_K"]
+        get_db(), token, current_voter(), winner, k=current_app.config["ELO_K"]
     )
     return jsonify(vote_json(result))
 
@@ -124,9 +146,15 @@ def leaderboard(scope: str) -> Any:
     """The latest published leaderboard of a scope (``?snapshot=<id>`` for an older one)."""
     fmt = _format()
     snapshot = request.args.get("snapshot")
-    if snapshot is not None and not snapshot.isdigit():
-        raise ValidationError("snapshot must be a snapshot id (a whole number)", field="snapshot")
-    b = leaderboards.board(get_session(), scope, snapshot_id=int(snapshot) if snapshot else None)
+    if snapshot is not None and not (
+        _DIGITS.fullmatch(snapshot) and int(snapshot) <= MAX_SNAPSHOT_ID
+    ):
+        raise ValidationError(
+            f"snapshot must be a snapshot id (a whole number from 0 to {MAX_SNAPSHOT_ID})",
+            field="snapshot",
+        )
+    snapshot_id = int(snapshot) if snapshot is not None else None
+    b = leaderboards.board(get_session(), scope, snapshot_id=snapshot_id)
     if fmt == "csv":
         name = scope.replace(":", "-")
         return _csv_response(

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from arena.db import get_db
+from arena.db import get_db, storable
 from arena.errors import ArenaError, NotFound, ValidationError
 from arena.generation.encoding import BATTLE_MIMETYPE, battle_image
 from arena.security import voting_limits
@@ -22,6 +22,8 @@ bp = Blueprint("arena", __name__)
 
 
 def _issue(slug: str | None) -> tuple[voting.IssuedBattle | None, ArenaError | None]:
+    if slug is not None and not storable(slug):
+        raise NotFound(f"no competition with slug {slug!r}", field="competition")
     db = get_db()
     voter = voting.ensure_voter(db, current_voter())
     remember_voter(voter)

@@ -11,6 +11,7 @@ from arena.db import get_session
 from arena.errors import NotFound, ValidationError
 from arena.media import image_path
 from arena.services import api_keys, images
+from arena.web.bodies import request_json
 
 bp = Blueprint("openai", __name__, url_prefix="/openai/v1")
 
@@ -24,7 +25,7 @@ def generations() -> Any:
     """
     session = get_session()
     key = api_keys.authenticate(session, request.headers.get("Authorization"))
-    body = request.get_json(silent=True, force=True)
+    body = request_json()
     if body is None:
         raise ValidationError("the request body must be a JSON object")
     result = images.generate_images(session, current_app.config, key, body)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from arena.db import get_session
+from arena.db import get_session, storable
 from arena.models import Competition
 from arena.services.status import competition_status
 
@@ -34,10 +34,14 @@ def competitions() -> str:
 def competition(slug: str) -> str:
     """One competition: its theme, category, prompts and progress."""
     session = get_session()
-    comp = session.scalar(
-        select(Competition)
-        .where(Competition.slug == slug, Competition.status != "draft")
-        .options(selectinload(Competition.prompts), selectinload(Competition.category))
+    comp = (
+        session.scalar(
+            select(Competition)
+            .where(Competition.slug == slug, Competition.status != "draft")
+            .options(selectinload(Competition.prompts), selectinload(Competition.category))
+        )
+        if storable(slug)
+        else None
     )
     if comp is None:
         abort(404, description=f"There is no competition called {slug!r}.")
