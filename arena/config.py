@@ -88,6 +88,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ELO_K": _float("ARENA_ELO_K", 32.0),
         "BATTLE_TTL": dt.timedelta(seconds=_float("ARENA_BATTLE_TTL", 3600)),
         "MIN_BATTLES": int(_float("ARENA_MIN_BATTLES", 10)),
+        # Votes cast sooner than this after the battle was issued are kept but not counted.
+        "MIN_VOTE_MS": int(_float("ARENA_MIN_VOTE_MS", 1000)),
+        # Votes beyond this many per voter per UTC day are kept but not counted (0: no cap).
+        "DAILY_VOTE_CAP": int(_float("ARENA_DAILY_VOTE_CAP", 500)),
         "SESSION_COOKIE_NAME": "arena",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -99,6 +103,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "TRUSTED_PROXIES": int(_float("ARENA_TRUSTED_PROXIES", 0)),
         "RATE_LIMIT": env.get("ARENA_RATE_LIMIT", "60/minute"),
         "IP_RATE_LIMIT": env.get("ARENA_IP_RATE_LIMIT", "600/minute"),
+        "ADMIN_LOGIN_RATE_LIMIT": env.get("ARENA_ADMIN_LOGIN_RATE_LIMIT", "10/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),
         "PORT": int(_float("ARENA_PORT", 5000)),
@@ -123,6 +128,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     settings.update(overrides)
     _check_rate_limit("ARENA_RATE_LIMIT", settings["RATE_LIMIT"])
     _check_rate_limit("ARENA_IP_RATE_LIMIT", settings["IP_RATE_LIMIT"])
+    _check_rate_limit("ARENA_ADMIN_LOGIN_RATE_LIMIT", settings["ADMIN_LOGIN_RATE_LIMIT"])
     if settings["ELO_K"] <= 0:
         raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
     return settings

@@ -122,6 +122,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             # Rate limits have their own tests; elsewhere they would only slow tests down.
             "RATE_LIMIT": "off",
             "IP_RATE_LIMIT": "off",
+            # Test clients vote within milliseconds; the fast-vote signal has its own tests.
+            "MIN_VOTE_MS": 0,
             # Never reach a real provider from tests, whatever the environment holds.
             "PROVIDER_CREDENTIALS": {"fal": None, "replicate": None, "openai": None},
         }

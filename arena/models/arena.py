@@ -9,7 +9,9 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -26,6 +28,10 @@ OUTPUT_STATUSES = ("pending", "done", "failed")
 # The winner column uses the vocabulary of public arena dumps, so imports and exports agree.
 WINNERS = ("model_a", "model_b", "tie", "tie (bothbad)")
 VOTE_SOURCES = ("web", "api", "import")
+#: Why a vote was recorded but not counted: cast faster than a person can compare two
+#: images, or beyond the voter's daily cap. Votes of flagged voters are not counted either,
+#: but that is the voter's state (it can be lifted), not the vote's.
+VOTE_FLAGS = ("fast", "daily_cap")
 
 
 class Category(Base):
@@ -146,6 +152,10 @@ class Voter(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str | None] = mapped_column(Text)
+    flagged_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Disagreement with the consensus, as a z-score (see arena.ratings.signals), refreshed
+    #: with every published snapshot; None until the voter has enough decided votes.
+    anomaly_score: Mapped[float | None] = mapped_column(Float)
 
 
 class Battle(Base):
@@ -209,6 +219,9 @@ class Vote(Base):
         CheckConstraint(_in("winner", WINNERS), name="winner"),
         CheckConstraint(_in("source", VOTE_SOURCES), name="source"),
         CheckConstraint("model_a_id <> model_b_id", name="distinct_models"),
+        CheckConstraint(_in("flag", VOTE_FLAGS), name="flag"),
+        # The daily cap counts a voter's votes since midnight UTC on every vote.
+        Index("ix_votes_voter_id_created_at", "voter_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -218,7 +231,11 @@ class Vote(Base):
     model_a_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
     model_b_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
     winner: Mapped[str] = mapped_column(String(20))
-    voter_id: Mapped[int | None] = mapped_column(ForeignKey("voters.id"), index=True)
+    voter_id: Mapped[int | None] = mapped_column(ForeignKey("voters.id"))
     response_ms: Mapped[int | None] = mapped_column(Integer)
+    #: Not counted for this reason (one of VOTE_FLAGS); None for a counted vote.
+    flag: Mapped[str | None] = mapped_column(String(20))
+    #: Model A's expected score from the competition's Elo just before the vote (upsets).
+    expected_a: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(10), default="web")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -31,12 +31,13 @@ from arena.models import (
     Snapshot,
     SnapshotRow,
     Vote,
-    Voter,
     utcnow,
 )
 from arena.ratings import bradley_terry as bt
 from arena.ratings import elo as elo_maths
 from arena.ratings.ranks import competition_ranks
+from arena.services import integrity
+from arena.services.counting import counted_votes
 from arena.services.scopes import OVERALL
 
 #: Columns of a leaderboard export, in the SPEC's order, then ours.
@@ -223,17 +224,16 @@ class Published:
 
 
 def _votes_frame(session: Session) -> pd.DataFrame:
-    """Every counted vote (flagged voters excluded) in log order, as small integers.
+    """Every counted vote (see arena.services.counting) in log order, as small integers.
 
     Columns: ``competition_id``, ``a``, ``b``, ``outcome`` (0 model_a won, 1 model_b won,
     2 tie). The outcome is mapped in SQL and rows are fetched as plain tuples straight into
     one integer array: a million votes load in about a second.
     """
-    flagged = select(Voter.id).where(Voter.flagged.is_(True))
     outcome = case((Vote.winner == "model_a", 0), (Vote.winner == "model_b", 1), else_=2)
     statement = (
         select(Vote.competition_id, Vote.model_a_id, Vote.model_b_id, outcome)
-        .where((Vote.voter_id.is_(None)) | (Vote.voter_id.not_in(flagged)))
+        .where(counted_votes())
         .order_by(Vote.id)
     )
     rows = Prepared(statement).execute(session.connection(), {})
@@ -424,6 +424,8 @@ def publish_snapshots(
             )
             if progress is not None:
                 progress(scope.key)
+        # Voters' anomaly scores follow the same log, so they are refreshed with it.
+        integrity.refresh_anomaly_scores(session)
         session.commit()
     except BaseException:
         session.rollback()

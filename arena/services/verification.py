@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from arena.models import Category, Competition, Model, Rating, Scope, Vote
 from arena.ratings.elo import Record, Replay
+from arena.services.counting import counted_votes
 from arena.services.scopes import OVERALL, scope_key
 
 #: Elo values are recomputed with the same float operations in the same order, so they agree
@@ -32,10 +33,10 @@ class Mismatch:
 
 
 def replay_log(session: Session, k: float) -> tuple[Replay, int]:
-    """Replay every vote in id order into per-scope Elo and records.
+    """Replay every counted vote in id order into per-scope Elo and records.
 
     Returns:
-        The replay, keyed by (scope key, model slug), and the number of votes.
+        The replay, keyed by (scope key, model slug), and the number of votes replayed.
     """
     competitions = {
         cid: (slug, category)
@@ -48,6 +49,7 @@ def replay_log(session: Session, k: float) -> tuple[Replay, int]:
     count = 0
     votes = session.execute(
         select(Vote.competition_id, Vote.model_a_id, Vote.model_b_id, Vote.winner)
+        .where(counted_votes())
         .order_by(Vote.id)
         .execution_options(yield_per=10_000)
     )

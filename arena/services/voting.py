@@ -52,6 +52,7 @@ T = TypeVar("T")
 battles_t = Battle.__table__
 ratings_t = Rating.__table__
 votes_t = Vote.__table__
+voters_t = Voter.__table__
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,36 @@ class SideResult:
 
 @dataclass(frozen=True)
 class VoteResult:
-    """The reveal after a vote: each side's model and its Elo before and after (competition)."""
+    """The reveal after a vote: each side's model and its Elo before and after (competition).
+
+    ``counted`` is False when the vote was kept in the log but left out of the ratings;
+    ``not_counted`` then says why: ``fast``, ``daily_cap`` or ``voter_flagged``.
+    """
 
     vote_id: int
     winner: str
     competition: str
     left: SideResult
     right: SideResult
+    counted: bool = True
+    not_counted: str | None = None
+
+
+@dataclass(frozen=True)
+class VoteRules:
+    """The anti-manipulation rules a vote is checked against (0 switches a rule off).
+
+    ``min_vote_ms``: a vote cast sooner after its battle was issued is kept, flagged ``fast``,
+    and not counted. ``daily_cap``: a voter's votes beyond this many since midnight UTC are
+    kept, flagged ``daily_cap``, and not counted.
+    """
+
+    min_vote_ms: int = 0
+    daily_cap: int = 0
+
+    @classmethod
+    def from_config(cls, config: Any) -> VoteRules:
+        return cls(min_vote_ms=config["MIN_VOTE_MS"], daily_cap=config["DAILY_VOTE_CAP"])
 
 
 def token_hash(token: str) -> str:
@@ -393,12 +417,27 @@ _INSERT_VOTE = Prepared(
                 "winner",
                 "voter_id",
                 "response_ms",
+                "flag",
+                "expected_a",
                 "source",
                 "created_at",
             )
         }
     )
     .returning(votes_t.c.id)
+)
+
+
+# Read after the rating rows are locked: a voter flagged meanwhile is either seen here, or
+# the flagging's rebuild waits for these locks and then replays this vote without it.
+_VOTER_STATE = Prepared(
+    select(
+        voters_t.c.flagged,
+        select(func.count())
+        .select_from(votes_t)
+        .where(votes_t.c.voter_id == bindparam("v"), votes_t.c.created_at >= bindparam("day"))
+        .scalar_subquery(),
+    ).where(voters_t.c.id == bindparam("v"))
 )
 
 
@@ -451,12 +490,20 @@ def _add_missing_ratings(conn: Connection, competition_id: int, models: tuple[in
 
 
 def record_vote(
-    db: Database, token: str, voter: VoterIdentity | None, choice: str, *, k: float
+    db: Database,
+    token: str,
+    voter: VoterIdentity | None,
+    choice: str,
+    *,
+    k: float,
+    rules: VoteRules = VoteRules(),
 ) -> VoteResult:
     """Record one vote on the battle behind ``token`` and update every scope's Elo and record.
 
     One transaction: the battle is claimed (single use), the six rating rows (two models ×
-    competition, category, overall) are locked and updated, and the vote is appended.
+    competition, category, overall) are locked and updated, and the vote is appended. A vote
+    that breaks one of ``rules``, or comes from a flagged voter, is appended but leaves the
+    ratings as they were (see :class:`VoteResult`).
 
     Raises:
         ValidationError: ``choice`` is not left, right, tie or both_bad.
@@ -473,7 +520,9 @@ def record_vote(
     digest = token_hash(token)
     score = elo.SCORE_A[winner]
 
-    def write() -> tuple[int, Any, dict[str, tuple[tuple[float, float], tuple[float, float]]]]:
+    def write() -> tuple[
+        int, Any, dict[str, tuple[tuple[float, float], tuple[float, float]]], str | None
+    ]:
         with db.write_transaction() as conn:
             now = utcnow()
             claimed = _CLAIM.execute(conn, {"th": digest, "now": db.timestamp(now)})
@@ -497,14 +546,32 @@ def record_vote(
             current = {
                 (scope_id, model_id): (rating, kind) for scope_id, model_id, rating, kind in rows
             }
+            created = db.read_timestamp(battle.created_at)
+            response_ms = max(0, round((now - created).total_seconds() * 1000))
+            day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+            flagged, today = _VOTER_STATE.execute(
+                conn, {"v": battle.voter_id, "day": db.timestamp(day)}
+            )[0]
+            flag = None
+            if rules.min_vote_ms and response_ms < rules.min_vote_ms:
+                flag = "fast"
+            elif rules.daily_cap and today >= rules.daily_cap:
+                flag = "daily_cap"
+            not_counted = flag or ("voter_flagged" if flagged else None)
             win_a, loss_a, tie = (
                 (1, 0, 0) if score == 1.0 else (0, 1, 0) if score == 0.0 else (0, 0, 1)
             )
             params = []
             changes = {}
+            expected_a = None
             for scope_id in sorted({row[0] for row in rows}):
                 (a_before, kind) = current[(scope_id, models[0])]
                 b_before = current[(scope_id, models[1])][0]
+                if kind == "competition":
+                    expected_a = elo.expected(a_before, b_before)
+                if not_counted:
+                    changes[kind] = ((a_before, a_before), (b_before, b_before))
+                    continue
                 a_after, b_after = elo.update(a_before, b_before, score, k)
                 changes[kind] = ((a_before, a_after), (b_before, b_after))
                 params.append(
@@ -513,11 +580,15 @@ def record_vote(
                 params.append(
                     {"s": scope_id, "m": models[1], "e": b_after, "w": loss_a, "l": win_a, "t": tie}
                 )
-            _UPDATE_RATINGS.execute(
-                conn,
-                {f"{key}{i}": value for i, row in enumerate(params) for key, value in row.items()},
-            )
-            created = db.read_timestamp(battle.created_at)
+            if params:
+                _UPDATE_RATINGS.execute(
+                    conn,
+                    {
+                        f"{key}{i}": value
+                        for i, row in enumerate(params)
+                        for key, value in row.items()
+                    },
+                )
             vote_id = _INSERT_VOTE.execute(
                 conn,
                 {
@@ -528,14 +599,16 @@ def record_vote(
                     "model_b_id": models[1],
                     "winner": winner,
                     "voter_id": battle.voter_id,
-                    "response_ms": max(0, round((now - created).total_seconds() * 1000)),
+                    "response_ms": response_ms,
+                    "flag": flag,
+                    "expected_a": expected_a,
                     "source": "web",
                     "created_at": db.timestamp(now),
                 },
             )[0][0]
-            return vote_id, battle, changes
+            return vote_id, battle, changes, not_counted
 
-    vote_id, battle, changes = _retry_when_busy(db, write)
+    vote_id, battle, changes, not_counted = _retry_when_busy(db, write)
     names = _labels(db, Model, (battle.left_model_id, battle.right_model_id))
     slug = _labels(db, Competition, (battle.competition_id,))[battle.competition_id].slug
 
@@ -555,6 +628,8 @@ def record_vote(
         competition=slug,
         left=side(0, battle.left_model_id),
         right=side(1, battle.right_model_id),
+        counted=not_counted is None,
+        not_counted=not_counted,
     )
 
 

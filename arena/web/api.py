@@ -82,6 +82,8 @@ def vote_json(result: voting.VoteResult) -> dict[str, Any]:
         "competition": result.competition,
         "left": side(result.left),
         "right": side(result.right),
+        "counted": result.counted,
+        "not_counted": result.not_counted,
     }
 
 
@@ -126,7 +128,12 @@ def vote(token: str) -> Any:
     if len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("no battle has this token", field="token")
     result = voting.record_vote(
-        get_db(), token, current_voter(), winner, k=current_app.config["ELO_K"]
+        get_db(),
+        token,
+        current_voter(),
+        winner,
+        k=current_app.config["ELO_K"],
+        rules=voting.VoteRules.from_config(current_app.config),
     )
     return jsonify(vote_json(result))
 

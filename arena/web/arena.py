@@ -79,7 +79,12 @@ def vote() -> Any:
     if not token:
         raise ValidationError("the form lost its battle token; load a new battle", field="token")
     result = voting.record_vote(
-        get_db(), token, current_voter(), winner, k=current_app.config["ELO_K"]
+        get_db(),
+        token,
+        current_voter(),
+        winner,
+        k=current_app.config["ELO_K"],
+        rules=voting.VoteRules.from_config(current_app.config),
     )
     return _render(voting.battle_view(get_db(), token), result=result, slug=slug)
 

@@ -1,0 +1,250 @@
+"""Vote integrity: fast and over-cap votes are kept but not counted, flagged voters' votes
+leave the live Elo and the snapshots, and the signals find scripted voters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from arena.db import get_db
+from arena.errors import NotFound, ValidationError
+from arena.models import Model, Rating, Scope, Snapshot, SnapshotRow, Vote, Voter
+from arena.services import integrity, voting
+from arena.services.leaderboards import publish_snapshots
+from arena.services.verification import verify
+
+COMPETITION = "fantasy-warrior-ii"
+K = 32.0
+
+
+@pytest.fixture
+def db(voting_app):
+    with voting_app.app_context():
+        yield get_db()
+
+
+NO_RULES = voting.VoteRules()
+
+
+def _vote(db, voter, choice="left", *, rules=NO_RULES, rng=None):
+    battle = voting.issue_battle(db, voter, COMPETITION, rng=rng or random.Random())
+    return voting.record_vote(db, battle.token, voter, choice, k=K, rules=rules)
+
+
+def _ratings(db) -> dict[tuple[str, str], tuple]:
+    with db.session() as session:
+        rows = session.execute(
+            select(Scope.key, Model.slug, Rating.elo, Rating.wins, Rating.losses, Rating.battles)
+            .join(Scope, Scope.id == Rating.scope_id)
+            .join(Model, Model.id == Rating.model_id)
+        ).all()
+    return {(key, slug): tuple(rest) for key, slug, *rest in rows}
+
+
+def _age_votes(db, delta: dt.timedelta, vote_id: int | None = None) -> None:
+    """Move votes back in time (in Python: SQLite has no datetime arithmetic)."""
+    with db.session() as session:
+        statement = select(Vote) if vote_id is None else select(Vote).where(Vote.id == vote_id)
+        for vote in session.scalars(statement):
+            vote.created_at = vote.created_at - delta
+        session.commit()
+
+
+def _assert_verified(db) -> None:
+    with db.session() as session:
+        mismatches, _ = verify(session, K)
+    assert mismatches == []
+
+
+def test_fast_vote_is_logged_flagged_and_not_counted(db):
+    voter = voting.ensure_voter(db, None)
+    before = _ratings(db)
+    result = _vote(db, voter, rules=voting.VoteRules(min_vote_ms=60_000))
+    assert not result.counted and result.not_counted == "fast"
+    assert result.left.elo_before == result.left.elo_after == 1000
+    assert _ratings(db) == before
+    with db.session() as session:
+        vote = session.scalar(select(Vote))
+        assert vote.flag == "fast" and vote.response_ms < 60_000
+        assert vote.expected_a == pytest.approx(0.5)
+    _assert_verified(db)
+
+
+def test_votes_beyond_the_daily_cap_are_not_counted(db):
+    voter = voting.ensure_voter(db, None)
+    rules = voting.VoteRules(daily_cap=3)
+    results = [_vote(db, voter, rules=rules, rng=random.Random(i)) for i in range(5)]
+    assert [r.not_counted for r in results] == [None, None, None, "daily_cap", "daily_cap"]
+    # Yesterday's votes do not count towards today's cap.
+    _age_votes(db, dt.timedelta(days=1))
+    assert _vote(db, voter, rules=rules).counted
+    with db.session() as session:
+        battles = session.scalar(
+            select(func.sum(Rating.battles)).join(Scope).where(Scope.key == "overall")
+        )
+    assert battles == 2 * 4
+    _assert_verified(db)
+
+
+def test_flagging_a_voter_rebuilds_the_live_elo_without_their_votes(db):
+    honest = voting.ensure_voter(db, None)
+    suspect = voting.ensure_voter(db, None)
+    rng = random.Random(5)
+    for i in range(30):
+        _vote(db, honest, rng.choice(["left", "right", "tie"]), rng=rng)
+        if i % 3 == 0:
+            _vote(db, suspect, "left", rng=rng)
+    with_suspect = _ratings(db)
+
+    result = integrity.set_voter_flag(
+        db, suspect.public_id, flagged=True, reason="always votes left", k=K
+    )
+    assert result.flagged and result.votes == 10 and result.votes_counted == 0
+    flagged = _ratings(db)
+    assert flagged != with_suspect
+    overall_battles = sum(v[3] for (key, _), v in flagged.items() if key == "overall")
+    assert overall_battles == 2 * 30
+    _assert_verified(db)
+
+    # New votes of a flagged voter are kept, not counted, and say why.
+    later = _vote(db, suspect, "left", rng=rng)
+    assert not later.counted and later.not_counted == "voter_flagged"
+    assert _ratings(db) == flagged
+    _assert_verified(db)
+
+    # Lifting the flag brings every one of their votes back, in log order.
+    integrity.set_voter_flag(db, suspect.public_id, flagged=False, reason=None, k=K)
+    restored = _ratings(db)
+    assert sum(v[3] for (key, _), v in restored.items() if key == "overall") == 2 * 41
+    _assert_verified(db)
+    with db.session() as session:
+        voter = session.scalar(select(Voter).where(Voter.public_id == suspect.public_id))
+        assert not voter.flagged and voter.flag_reason is None and voter.flagged_at is None
+
+
+def test_flagged_voters_are_left_out_of_published_snapshots(db):
+    honest = voting.ensure_voter(db, None)
+    suspect = voting.ensure_voter(db, None)
+    rng = random.Random(8)
+    for _ in range(12):
+        _vote(db, honest, rng.choice(["left", "right"]), rng=rng)
+        _vote(db, suspect, "left", rng=rng)
+    integrity.set_voter_flag(db, suspect.public_id, flagged=True, reason="bot", k=K)
+    with db.session() as session:
+        publish_snapshots(session, rounds=0, seed=1, min_battles=1, k=K)
+        snapshot = session.scalar(
+            select(Snapshot).join(Scope).where(Scope.key == "overall").order_by(Snapshot.id)
+        )
+        assert snapshot.votes == 12
+        battles = session.scalar(
+            select(func.sum(SnapshotRow.battles)).where(SnapshotRow.snapshot_id == snapshot.id)
+        )
+        assert battles == 24
+
+
+def test_set_voter_flag_validates_its_input(db):
+    voter = voting.ensure_voter(db, None)
+    with pytest.raises(NotFound):
+        integrity.set_voter_flag(db, "nobody", flagged=True, reason="x", k=K)
+    with pytest.raises(ValidationError) as missing:
+        integrity.set_voter_flag(db, voter.public_id, flagged=True, reason="  ", k=K)
+    assert missing.value.field == "reason"
+    with pytest.raises(ValidationError):
+        integrity.set_voter_flag(db, voter.public_id, flagged=True, reason="x" * 501, k=K)
+    with db.session() as session:
+        assert not session.scalar(select(Voter.flagged).where(Voter.id == voter.id))
+
+
+def test_contrarian_voter_gets_a_high_anomaly_score_and_is_listed(db):
+    rng = random.Random(11)
+    crowd = [voting.ensure_voter(db, None) for _ in range(4)]
+    contrarian = voting.ensure_voter(db, None)
+    # The crowd agrees on a hidden order (lower model id is better) and builds the Elo.
+    with db.session() as session:
+        rank = {m.id: i for i, m in enumerate(session.scalars(select(Model).order_by(Model.id)))}
+
+    def crowd_choice(token: str) -> str:
+        with db.session() as session:
+            from arena.models import Battle
+
+            battle = session.scalar(
+                select(Battle).where(Battle.token_hash == voting.token_hash(token))
+            )
+            return "left" if rank[battle.left_model_id] < rank[battle.right_model_id] else "right"
+
+    for i in range(240):
+        voter = crowd[i % 4]
+        battle = voting.issue_battle(db, voter, COMPETITION, rng=rng)
+        voting.record_vote(db, battle.token, voter, crowd_choice(battle.token), k=K)
+    for _ in range(30):
+        battle = voting.issue_battle(db, contrarian, COMPETITION, rng=rng)
+        choice = "right" if crowd_choice(battle.token) == "left" else "left"
+        voting.record_vote(db, battle.token, contrarian, choice, k=K)
+
+    with db.session() as session:
+        scored = integrity.refresh_anomaly_scores(session)
+        session.commit()
+        assert scored == 5
+        signals = integrity.voter_signals(session, suspicious_only=True)
+        assert [s.public_id for s in signals] == [contrarian.public_id]
+        assert signals[0].anomaly_score > 5 and signals[0].suspicious
+        honest_scores = [
+            s.anomaly_score
+            for s in integrity.voter_signals(session)
+            if s.public_id != contrarian.public_id
+        ]
+        assert all(score < 3 for score in honest_scores)
+        overview = integrity.overview(session)
+        assert overview.suspicious_voters == 1 and overview.votes_24h == 270
+        assert overview.active_voters_24h == 5
+        upsets = integrity.upsets(session, limit=100)
+        assert upsets and {u.voter for u in upsets} == {contrarian.public_id}
+        assert all(u.winner_expected <= integrity.UPSET_EXPECTED for u in upsets)
+
+
+def test_votes_per_hour_counts_each_hour(db):
+    voter = voting.ensure_voter(db, None)
+    for i in range(3):
+        _vote(db, voter, rng=random.Random(i))
+    _vote(db, voter, rules=voting.VoteRules(min_vote_ms=60_000))
+    _age_votes(db, dt.timedelta(hours=2), vote_id=1)
+    with db.session() as session:
+        hours = integrity.votes_per_hour(session, hours=6)
+    assert len(hours) == 6
+    assert hours[-1].votes == 3 and hours[-1].uncounted == 1
+    assert hours[-3].votes == 1
+    assert sum(h.votes for h in hours) == 4
+
+
+def test_flagging_while_votes_are_in_flight_keeps_the_log_and_ratings_consistent(db):
+    voters = [voting.ensure_voter(db, None) for _ in range(4)]
+    target = voters[0]
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def vote_loop(voter, seed):
+        rng = random.Random(seed)
+        try:
+            while not stop.is_set():
+                _vote(db, voter, rng.choice(["left", "right", "tie"]), rng=rng)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=vote_loop, args=(v, i)) for i, v in enumerate(voters)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(6):
+            integrity.set_voter_flag(
+                db, target.public_id, flagged=i % 2 == 0, reason="under review", k=K
+            )
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    _assert_verified(db)
