@@ -218,7 +218,13 @@ def _check_log(url: str, accepted: list[int]) -> tuple[int, bool]:
 
 
 def run_backend(
-    name: str, url: str, workers: int, votes: int, pair_seconds: float, folder: Path
+    name: str,
+    url: str,
+    workers: int,
+    votes: int,
+    pair_seconds: float,
+    folder: Path,
+    rate_limit: str = "off",
 ) -> None:
     media = folder / f"media-{name}"
     env = {
@@ -226,8 +232,12 @@ def run_backend(
         "ARENA_DATABASE_URL": url,
         "ARENA_MEDIA_DIR": str(media),
         "ARENA_SECRET_KEY": "bench",
-        "ARENA_RATE_LIMIT": "off",
-        "ARENA_IP_RATE_LIMIT": "off",
+        # "off", or a limit too high to bind, to time Flask-Limiter's own cost.
+        "ARENA_RATE_LIMIT": rate_limit,
+        "ARENA_IP_RATE_LIMIT": rate_limit,
+        # Every vote counted (the full rating update), none capped or flagged as too fast.
+        "ARENA_MIN_VOTE_MS": "0",
+        "ARENA_DAILY_VOTE_CAP": "0",
     }
     _prepare(url, media, _small_seeds(folder / name), env)
     port = _free_port()
@@ -305,6 +315,12 @@ def main() -> None:
         "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
+    parser.add_argument(
+        "--rate-limit",
+        default="off",
+        help="ARENA_RATE_LIMIT and ARENA_IP_RATE_LIMIT for the server, e.g. 1000000/minute "
+        "to time the limiter without it refusing anything (default: off)",
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="arena-bench-"))
     try:
@@ -316,6 +332,7 @@ def main() -> None:
                 args.votes,
                 args.pair_seconds,
                 folder,
+                args.rate_limit,
             )
         if args.only in (None, "postgresql"):
             admin = create_engine(args.postgres_url, isolation_level="AUTOCOMMIT")
@@ -328,7 +345,15 @@ def main() -> None:
                     .set(database=name)
                     .render_as_string(hide_password=False)
                 )
-                run_backend("postgresql", url, args.workers, args.votes, args.pair_seconds, folder)
+                run_backend(
+                    "postgresql",
+                    url,
+                    args.workers,
+                    args.votes,
+                    args.pair_seconds,
+                    folder,
+                    args.rate_limit,
+                )
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from arena.errors import ValidationError
 from arena.models import Category, Competition, Model, Vote, Voter
+from arena.services.counting import counted_votes
 from arena.services.leaderboards import Board, board_frame
 
 VOTE_COLUMNS = [
@@ -42,7 +43,12 @@ def pseudonym(secret: str, public_id: str | None) -> str | None:
 
 
 def votes_frame(session: Session, secret: str) -> pd.DataFrame:
-    """The whole vote log in id order with the SPEC's columns."""
+    """The counted votes of the log in id order, with the SPEC's columns.
+
+    Votes that do not count (cast too fast, over the daily cap, or by a flagged voter; see
+    arena.services.counting) stay in the database for review but are not published, so the
+    export reproduces exactly what the leaderboards are computed from.
+    """
     model_a, model_b = aliased(Model), aliased(Model)
     rows = session.execute(
         select(
@@ -61,6 +67,7 @@ def votes_frame(session: Session, secret: str) -> pd.DataFrame:
         .join(model_a, model_a.id == Vote.model_a_id)
         .join(model_b, model_b.id == Vote.model_b_id)
         .outerjoin(Voter, Voter.id == Vote.voter_id)
+        .where(counted_votes())
         .order_by(Vote.id)
     ).all()
     frame = pd.DataFrame(rows, columns=VOTE_COLUMNS)

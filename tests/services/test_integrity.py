@@ -248,3 +248,20 @@ def test_flagging_while_votes_are_in_flight_keeps_the_log_and_ratings_consistent
             thread.join(timeout=60)
     assert errors == []
     _assert_verified(db)
+
+
+def test_vote_export_publishes_only_counted_votes(db, voting_app):
+    from arena.services import exports
+
+    honest, suspect = voting.ensure_voter(db, None), voting.ensure_voter(db, None)
+    rng = random.Random(9)
+    for _ in range(3):
+        _vote(db, honest, rng=rng)
+        _vote(db, suspect, rng=rng)
+    _vote(db, honest, rules=voting.VoteRules(min_vote_ms=60_000), rng=rng)
+    integrity.set_voter_flag(db, suspect.public_id, flagged=True, reason="bot", k=K)
+    with db.session() as session:
+        frame = exports.votes_frame(session, "secret")
+        assert len(frame) == 3
+        assert frame["voter"].nunique() == 1
+        assert session.scalar(select(func.count()).select_from(Vote)) == 7
