@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
+
+_QUOTE = reprlib.Repr()
+_QUOTE.maxstring = _QUOTE.maxother = 80
+
+
+def quoted(value: object) -> str:
+    """``repr(value)`` cut to about 80 characters, for messages that quote what they got:
+    a client's 1 MB value should not come back in full."""
+    return _QUOTE.repr(value)
 
 
 class ArenaError(Exception):

@@ -6,7 +6,7 @@ import re
 
 MIN_SIDE = 64
 MAX_SIDE = 4096
-_SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX×]\s*(\d{1,5})\s*$")
+_SIZE = re.compile(r"^\s*([0-9]{1,5})\s*[xX×]\s*([0-9]{1,5})\s*$")
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -30,7 +30,7 @@ def parse_size(text: str) -> tuple[int, int]:
 #: Target area of each resolution tier: a 1K image has as many pixels as 1024 x 1024.
 RESOLUTION_SIDES = {"1K": 1024, "2K": 2048, "4K": 4096}
 DEFAULT_SIZE = (1024, 1024)
-_RATIO = re.compile(r"^\s*(\d{1,3})\s*:\s*(\d{1,3})\s*$")
+_RATIO = re.compile(r"^\s*([0-9]{1,3})\s*:\s*([0-9]{1,3})\s*$")
 #: Computed sides are rounded to a multiple of this (what diffusion models expect).
 SIDE_STEP = 16
 

@@ -24,7 +24,7 @@ from sqlalchemy import String, case, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from arena.db import storable
-from arena.errors import NotFound, ValidationError
+from arena.errors import NotFound, ValidationError, quoted
 from arena.generation.builtin_render import render_png
 from arena.generation.pricing import image_cost
 from arena.media import image_path
@@ -280,7 +280,7 @@ def get_model(session: Session, slug: str) -> Model:
         NotFound: no model has this slug.
     """
     if not storable(slug):
-        raise NotFound(f"There is no model called {slug!r}.", field="model")
+        raise NotFound(f"There is no model called {quoted(slug)}.", field="model")
     model = session.scalar(
         select(Model)
         .where(Model.slug == slug)
@@ -290,7 +290,7 @@ def get_model(session: Session, slug: str) -> Model:
         )
     )
     if model is None:
-        raise NotFound(f"There is no model called {slug!r}.", field="model")
+        raise NotFound(f"There is no model called {quoted(slug)}.", field="model")
     return model
 
 

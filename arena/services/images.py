@@ -10,7 +10,6 @@ the key's usage log.
 from __future__ import annotations
 
 import random
-import reprlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from sqlalchemy.orm import Session
 
-from arena.errors import GenerationError, NotFound, ValidationError
+from arena.errors import GenerationError, NotFound, ValidationError, quoted
 from arena.generation import router
 from arena.generation.base import ImageRequest, ProviderError
 from arena.generation.encoding import OUTPUT_FORMATS, encode
@@ -64,7 +63,7 @@ def _model(session: Session, body: Mapping[str, Any]) -> Model:
         return get_model(session, model_id)
     except NotFound:
         error = NotFound(
-            f"The model {reprlib.repr(model_id)} does not exist; see GET /openai/v1/models",
+            f"The model {quoted(model_id)} does not exist; see GET /openai/v1/models",
             field="model",
         )
         error.code = "model_not_found"
@@ -85,12 +84,12 @@ def _validate(model: Model, body: Mapping[str, Any]) -> None:
         if first.validator == "additionalProperties":
             extra = sorted(set(body) - set(parameter_schema(model)["properties"]))
             field = extra[0] if extra else None
-            message = f"Unknown parameter {reprlib.repr(field)} for model {model.slug}"
+            message = f"Unknown parameter {quoted(field)} for model {model.slug}"
         elif first.validator == "required":
             field = "prompt"
             message = "prompt is required"
         else:
-            message = f"Invalid value for {reprlib.repr(field)}: {_shorten(first.message)}"
+            message = f"Invalid value for {quoted(field)}: {_shorten(first.message)}"
         raise ValidationError(message, field=field)
 
 

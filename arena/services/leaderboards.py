@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from threadpoolctl import threadpool_limits
 
 from arena.db import Prepared, storable
-from arena.errors import NotFound, ValidationError
+from arena.errors import NotFound, ValidationError, quoted
 from arena.models import (
     Category,
     Competition,
@@ -86,7 +86,7 @@ def parse_scope(key: str) -> tuple[str, str | None]:
     if sep and kind in ("category", "competition") and slug:
         return kind, slug
     raise ValidationError(
-        f"scope must be overall, category:<slug> or competition:<slug>, got {key!r}",
+        f"scope must be overall, category:<slug> or competition:<slug>, got {quoted(key)}",
         field="scope",
     )
 
@@ -101,7 +101,7 @@ def scope_info(session: Session, key: str) -> ScopeInfo:
     kind, slug = parse_scope(key)
     scope = session.scalar(select(Scope).where(Scope.key == key)) if storable(key) else None
     if scope is None:
-        raise NotFound(f"no leaderboard for scope {key!r}", field="scope")
+        raise NotFound(f"no leaderboard for scope {quoted(key)}", field="scope")
     if kind == OVERALL:
         title = "Overall"
     elif kind == "category":

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import reprlib
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from arena.db import get_db, get_session, storable
-from arena.errors import NotFound, UnsupportedMediaType, ValidationError
+from arena.errors import NotFound, UnsupportedMediaType, ValidationError, quoted
 from arena.security import voting_limits
 from arena.services import exports, leaderboards, voting
 from arena.web.bodies import request_json
@@ -122,7 +121,7 @@ def vote(token: str) -> Any:
     winner = body["winner"]
     if not isinstance(winner, str) or winner not in voting.CHOICES:
         raise ValidationError(
-            f"winner must be one of left, right, tie or both_bad, got {reprlib.repr(winner)}",
+            f"winner must be one of left, right, tie or both_bad, got {quoted(winner)}",
             field="winner",
         )
     if len(token) > MAX_TOKEN_LENGTH:

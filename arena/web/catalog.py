@@ -23,6 +23,7 @@ from flask import (
 from markupsafe import Markup, escape
 
 from arena.db import get_session
+from arena.errors import ValidationError
 from arena.models import Model
 from arena.services import catalog
 from arena.web.htmx import is_htmx, vary_on_htmx
@@ -32,6 +33,8 @@ api_bp = Blueprint("models_api", __name__)
 
 FILTERS = ("creator", "family", "tag", "status")
 MAX_QUERY = 200
+#: What ``?schema=`` may say (any letter case).
+SCHEMA_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 
 
@@ -164,9 +167,12 @@ def list_models() -> Any:
 @api_bp.get("/v1/models/<model_id>")
 def get_model(model_id: str) -> Any:
     """One model object; ``?schema=true`` adds its compiled parameter schema (JSON Schema)."""
+    flag = request.args.get("schema", "false").lower()
+    if flag not in SCHEMA_FLAGS:
+        raise ValidationError("schema must be true or false (or 1/0, yes/no)", field="schema")
     session = get_session()
     model = catalog.get_model(session, model_id)
     body = _model_json(model, catalog.overall_standings(session).get(model.slug))
-    if request.args.get("schema", "").lower() in ("true", "1", "yes"):
+    if SCHEMA_FLAGS[flag]:
         body["schema"] = catalog.parameter_schema(model)
     return jsonify(body)
