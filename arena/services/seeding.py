@@ -190,6 +190,17 @@ def _seed_providers(session: Session, reader: _Reader, report: SeedReport) -> di
     return existing
 
 
+def common_parameters(seeds_dir: Path) -> list[dict[str, Any]]:
+    """The parameters every model accepts (``parameters.yaml``), as ``ModelParameter`` values.
+
+    Models created in the admin get these, as seeded models do.
+
+    Raises:
+        SeedError: the file is missing or malformed.
+    """
+    return _read_parameters(_Reader(seeds_dir / "parameters.yaml"))
+
+
 def _read_parameters(reader: _Reader) -> list[dict[str, Any]]:
     return [
         _parameter_values(reader, entry, f"parameters[{i}]", provider_only=False)
