@@ -181,3 +181,41 @@ def elo_history(
             f"{escape(name[:22])}</text>"
         )
     return _svg(width, height, "Elo over the vote log", body)
+
+
+def hourly_votes(hours: Sequence[str], counted: Sequence[int], uncounted: Sequence[int]) -> Markup:
+    """Votes per hour as stacked bars: counted votes, with the uncounted ones on top."""
+    width, height, left, right, top, bottom = 760, 200, 44, 10, 12, 30
+    n = max(len(hours), 1)
+    peak = max([c + u for c, u in zip(counted, uncounted, strict=True)] + [1])
+    ticks = _nice_ticks(0, peak, 4)
+    top_value = max(ticks[-1], peak)
+    slot = (width - left - right) / n
+
+    def y(v: float) -> float:
+        return top + (top_value - v) / top_value * (height - top - bottom)
+
+    body = []
+    for tick in ticks:
+        body.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+            f'stroke="#e3e2ee"/><text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" '
+            f'fill="#5d5b76">{tick:g}</text>'
+        )
+    for i, (label, ok, bad) in enumerate(zip(hours, counted, uncounted, strict=True)):
+        x = left + i * slot + 1
+        w = max(slot - 2, 1)
+        tip = f"{label}: {ok} counted, {bad} not counted"
+        body.append(
+            f"<g><title>{escape(tip)}</title>"
+            f'<rect x="{x:.1f}" y="{y(ok):.1f}" width="{w:.1f}" height="{y(0) - y(ok):.1f}" '
+            f'fill="{PALETTE[0]}"/>'
+            f'<rect x="{x:.1f}" y="{y(ok + bad):.1f}" width="{w:.1f}" '
+            f'height="{y(ok) - y(ok + bad):.1f}" fill="#dc2626"/></g>'
+        )
+        if i % 6 == 0:
+            body.append(
+                f'<text x="{x + w / 2:.1f}" y="{height - 12}" text-anchor="middle" '
+                f'fill="#5d5b76" font-size="10">{escape(label[-5:])}</text>'
+            )
+    return _svg(width, height, "Votes per hour (red: kept but not counted)", body)

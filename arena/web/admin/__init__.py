@@ -149,7 +149,9 @@ from arena.web.admin import (  # noqa: E402, F401
     categories,
     competitions,
     dashboard,
+    dashboard_signals,
     generation,
     outputs,
     snapshots,
+    voters,
 )
