@@ -26,8 +26,16 @@ from typing import Any, NamedTuple, TypeVar
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
-from arena.db import Database, Prepared
-from arena.errors import ArenaError, Conflict, Forbidden, Gone, NotFound, ValidationError
+from arena.db import Database, Prepared, storable
+from arena.errors import (
+    ArenaError,
+    Conflict,
+    Forbidden,
+    Gone,
+    NotFound,
+    ValidationError,
+    quoted,
+)
 from arena.models import (
     Battle,
     Competition,
@@ -164,9 +172,13 @@ def ensure_voter(db: Database, voter: VoterIdentity | None) -> VoterIdentity:
 def _choose_competition(conn: Connection, slug: str | None, rng: random.Random) -> Any:
     columns = (Competition.id, Competition.slug, Competition.name, Competition.status)
     if slug is not None:
-        row = conn.execute(select(*columns).where(Competition.slug == slug)).first()
+        row = (
+            conn.execute(select(*columns).where(Competition.slug == slug)).first()
+            if storable(slug)
+            else None
+        )
         if row is None:
-            raise NotFound(f"no competition with slug {slug!r}", field="competition")
+            raise NotFound(f"no competition with slug {quoted(slug)}", field="competition")
         if row.status != "open":
             raise Conflict(
                 f"competition {slug!r} is {row.status}, not open for voting", field="competition"
@@ -515,7 +527,7 @@ def record_vote(
     winner = CHOICES.get(choice) if isinstance(choice, str) else None
     if winner is None:
         raise ValidationError(
-            f"winner must be one of {', '.join(CHOICES)}, got {choice!r}", field="winner"
+            f"winner must be one of {', '.join(CHOICES)}, got {quoted(choice)}", field="winner"
         )
     digest = token_hash(token)
     score = elo.SCORE_A[winner]
