@@ -353,9 +353,20 @@ def _count_matchup(conn: Connection, db: Database, competition_id: int, lo: int,
     )
 
 
+_outputs_t = Output.__table__
 _CLAIM = Prepared(
     update(battles_t)
-    .where(battles_t.c.token_hash == bindparam("th"), battles_t.c.voted_at.is_(None))
+    .where(
+        battles_t.c.token_hash == bindparam("th"),
+        battles_t.c.voted_at.is_(None),
+        # A battle whose output a moderator hid after it was issued takes no vote.
+        ~select(_outputs_t.c.id)
+        .where(
+            _outputs_t.c.id.in_([battles_t.c.left_output_id, battles_t.c.right_output_id]),
+            _outputs_t.c.hidden.is_(True),
+        )
+        .exists(),
+    )
     .values(voted_at=bindparam("now"))
     .returning(
         battles_t.c.id,
@@ -522,7 +533,7 @@ def record_vote(
         NotFound: no battle has this token.
         Conflict: the battle already has its vote.
         Forbidden: the battle was issued to another voter (or the voter has no cookie).
-        Gone: the battle expired.
+        Gone: the battle expired, or a moderator hid one of its outputs since it was issued.
     """
     winner = CHOICES.get(choice) if isinstance(choice, str) else None
     if winner is None:
@@ -540,10 +551,15 @@ def record_vote(
             claimed = _CLAIM.execute(conn, {"th": digest, "now": db.timestamp(now)})
             if not claimed:
                 used = conn.execute(
-                    select(battles_t.c.id).where(battles_t.c.token_hash == digest)
+                    select(battles_t.c.voted_at).where(battles_t.c.token_hash == digest)
                 ).first()
                 if used is None:
                     raise NotFound("no battle has this token", field="token")
+                if used.voted_at is None:
+                    raise Gone(
+                        "a moderator withdrew one of this battle's images; load a new battle",
+                        field="token",
+                    )
                 raise Conflict("this battle already has its vote", field="token")
             battle = _ClaimedBattle(*claimed[0])
             if voter is None or battle.voter_id != voter.id:
@@ -686,6 +702,7 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
 
     Raises:
         NotFound: no battle side has this key (or its output has no image).
+        Gone: a moderator hid the output after the battle was issued.
     """
     side = or_(battles_t.c.left_image_key == image_key, battles_t.c.right_image_key == image_key)
     with db.engine.connect() as conn:
@@ -699,12 +716,14 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
         left = battle.left_image_key == image_key
         chosen = battle.left_output_id if left else battle.right_output_id
         row = conn.execute(
-            select(Output.image_name, Prompt.width, Prompt.height)
+            select(Output.image_name, Output.hidden, Prompt.width, Prompt.height)
             .join(Prompt, Prompt.id == Output.prompt_id)
             .where(Output.id == chosen, Output.image_name.is_not(None))
         ).first()
     if row is None:
         raise NotFound("no such battle image")
+    if row.hidden:
+        raise Gone("a moderator withdrew this image; load a new battle")
     return BattleImage(chosen, row.image_name, row.width, row.height)
 
 

@@ -265,3 +265,23 @@ def test_vote_export_publishes_only_counted_votes(db, voting_app):
         assert len(frame) == 3
         assert frame["voter"].nunique() == 1
         assert session.scalar(select(func.count()).select_from(Vote)) == 7
+
+
+def test_a_battle_whose_output_was_hidden_takes_no_vote_and_hides_its_image(db):
+    from arena.errors import Gone
+    from arena.models import Battle, Output
+
+    voter = voting.ensure_voter(db, None)
+    battle = voting.issue_battle(db, voter, COMPETITION, rng=random.Random(2))
+    assert voting.battle_image_source(db, battle.left_image_key).image_name
+    with db.session() as session:
+        row = session.scalar(select(Battle))
+        session.get(Output, row.right_output_id).hidden = True
+        session.commit()
+    with pytest.raises(Gone, match="withdrew"):
+        voting.battle_image_source(db, battle.right_image_key)
+    with pytest.raises(Gone, match="withdrew"):
+        voting.record_vote(db, battle.token, voter, "left", k=K)
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Vote)) == 0
+        assert session.scalar(select(Battle.voted_at)) is None
