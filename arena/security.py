@@ -96,7 +96,11 @@ def _ip_limit_off() -> bool:
     return current_app.config["IP_RATE_LIMIT"] == "off"
 
 
-limiter = Limiter(key_func=client_address, headers_enabled=True, strategy="moving-window")
+#: A sliding window estimated from two fixed-window counters: O(1) per request in memory and
+#: in Redis, where a true moving window keeps (and scans) one entry per request.
+STRATEGY = "sliding-window-counter"
+
+limiter = Limiter(key_func=client_address, headers_enabled=True, strategy=STRATEGY)
 
 
 def voting_limits(scope: str) -> Callable[[F], F]:
