@@ -99,7 +99,7 @@ class Prepared:
 
     For the vote path only. ``Connection.execute`` costs about a tenth of a millisecond per
     statement in cache lookups, execution contexts, result wrapping and type processing;
-    the vote path runs four statements per request, so it compiles them once and hands the
+    the vote path runs five statements per request, so it compiles them once and hands the
     driver plain values (see ``Database.timestamp``), inside the connection's transaction.
     Rows come back as plain tuples in the statement's column order.
     """

@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -153,6 +154,10 @@ class Voter(Base):
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str | None] = mapped_column(Text)
     flagged_at: Mapped[dt.datetime | None] = mapped_column()
+    #: Votes cast on ``votes_day`` (UTC), counted on the voter's row as each vote lands, so
+    #: the daily cap costs one row update instead of counting the day's votes every time.
+    votes_day: Mapped[dt.date | None] = mapped_column(Date)
+    votes_today: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     #: Disagreement with the consensus, as a z-score (see arena.ratings.signals), refreshed
     #: with every published snapshot; None until the voter has enough decided votes.
     anomaly_score: Mapped[float | None] = mapped_column(Float)
@@ -220,7 +225,7 @@ class Vote(Base):
         CheckConstraint(_in("source", VOTE_SOURCES), name="source"),
         CheckConstraint("model_a_id <> model_b_id", name="distinct_models"),
         CheckConstraint(_in("flag", VOTE_FLAGS), name="flag"),
-        # The daily cap counts a voter's votes since midnight UTC on every vote.
+        # A voter's votes, in time order (the admin's voter signals, per-voter history).
         Index("ix_votes_voter_id_created_at", "voter_id", "created_at"),
     )
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, bindparam, case, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from arena.db import Database
-from arena.errors import NotFound, ValidationError
+from arena.errors import NotFound, ValidationError, quoted
 from arena.models import Competition, Model, Rating, Scope, Vote, Voter, utcnow
 from arena.ratings import elo
 from arena.ratings.signals import anomaly_scores
@@ -40,24 +41,33 @@ class FlagResult:
     votes_counted: int
 
 
-def rebuild_ratings(conn: Connection, k: float) -> int:
+def lock_ratings(conn: Connection) -> list[Any]:
+    """Lock every rating row (PostgreSQL; SQLite's writer lock already holds them all).
+
+    In the votes' lock order, so a vote and a rebuild never wait on each other in a cycle.
+    Returns (scope id, model id, scope key, model slug) per row.
+    """
+    return conn.execute(
+        select(Rating.scope_id, Rating.model_id, Scope.key, Model.slug)
+        .join(Scope, Scope.id == Rating.scope_id)
+        .join(Model, Model.id == Rating.model_id)
+        .order_by(Rating.scope_id, Rating.model_id)
+        .with_for_update(of=Rating.__table__)
+    ).all()
+
+
+def rebuild_ratings(conn: Connection, k: float, locked: list[Any] | None = None) -> int:
     """Rewrite every scope's Elo and record from a replay of the counted votes.
 
-    Runs inside the caller's write transaction. On PostgreSQL every rating row is locked
-    first, so a vote in flight either commits before the replay reads the log (and is
-    replayed under the new rule) or waits and then reads the new voter state.
+    Runs inside the caller's write transaction, after ``lock_ratings`` (``locked`` is its
+    result; the rows are locked here when it is None). With every rating row locked, a vote in
+    flight has either committed before the replay reads the log (and is replayed under the
+    current rule) or waits and then reads the new voter state.
 
     Returns:
         The number of votes replayed.
     """
-    rows = conn.execute(
-        select(Rating.scope_id, Rating.model_id, Scope.key, Model.slug)
-        .join(Scope, Scope.id == Rating.scope_id)
-        .join(Model, Model.id == Rating.model_id)
-        # The votes' lock order, so a vote and the rebuild never wait on each other in a cycle.
-        .order_by(Rating.scope_id, Rating.model_id)
-        .with_for_update(of=Rating.__table__)
-    ).all()
+    rows = lock_ratings(conn) if locked is None else locked
     with Session(bind=conn) as session:
         replay, count = replay_log(session, k)
     values = []
@@ -113,7 +123,9 @@ def set_voter_flag(
     with db.write_transaction() as conn:
         voter_id = conn.execute(select(Voter.id).where(Voter.public_id == public_id)).scalar()
         if voter_id is None:
-            raise NotFound(f"no voter {public_id!r}", field="voter")
+            raise NotFound(f"no voter {quoted(public_id)}", field="voter")
+        # Ratings first, then the voter row: a vote takes them in that order too.
+        locked = lock_ratings(conn)
         conn.execute(
             update(Voter)
             .where(Voter.id == voter_id)
@@ -123,7 +135,7 @@ def set_voter_flag(
                 flagged_at=utcnow() if flagged else None,
             )
         )
-        rebuild_ratings(conn, k)
+        rebuild_ratings(conn, k, locked)
         votes, counted = conn.execute(
             select(func.count(), func.count().filter(counted_votes())).where(
                 Vote.voter_id == voter_id

@@ -1,8 +1,9 @@
 """Battles and votes: matchmaking, issuing anonymous battles, recording a vote in one transaction.
 
 This is the hottest path of the product, so it uses SQLAlchemy Core on a pooled connection
-with few round trips: recording a vote is four statements (claim the battle, lock and read
-the six rating rows, update them, append the vote) in one transaction.
+with few round trips: recording a vote is five statements (claim the battle, lock and read
+the six rating rows, count the vote on the voter's row and read their flag, update the
+ratings, append the vote) in one transaction.
 
 Ordering: the vote row is inserted *after* the rating rows are locked and updated. On
 PostgreSQL the rows are locked in a fixed order (``ORDER BY scope_id, model_id ... FOR
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.exc import OperationalError
 
 from arena.db import Database, Prepared, storable
@@ -451,16 +452,20 @@ _INSERT_VOTE = Prepared(
 )
 
 
-# Read after the rating rows are locked: a voter flagged meanwhile is either seen here, or
-# the flagging's rebuild waits for these locks and then replays this vote without it.
-_VOTER_STATE = Prepared(
-    select(
-        voters_t.c.flagged,
-        select(func.count())
-        .select_from(votes_t)
-        .where(votes_t.c.voter_id == bindparam("v"), votes_t.c.created_at >= bindparam("day"))
-        .scalar_subquery(),
-    ).where(voters_t.c.id == bindparam("v"))
+# Run after the rating rows are locked: counts the vote on the voter's row (one row update,
+# whatever the number of votes today) and reads the voter's flag. Flagging takes the rating
+# locks before it touches the voter row, so a vote in flight either sees the flag here or
+# commits before the flagging's replay reads the log.
+_COUNT_VOTER_VOTE = Prepared(
+    update(voters_t)
+    .where(voters_t.c.id == bindparam("v"))
+    .values(
+        votes_today=case(
+            (voters_t.c.votes_day == bindparam("day"), voters_t.c.votes_today + 1), else_=1
+        ),
+        votes_day=bindparam("day"),
+    )
+    .returning(voters_t.c.flagged, voters_t.c.votes_today)
 )
 
 
@@ -576,14 +581,14 @@ def record_vote(
             }
             created = db.read_timestamp(battle.created_at)
             response_ms = max(0, round((now - created).total_seconds() * 1000))
-            day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-            flagged, today = _VOTER_STATE.execute(
-                conn, {"v": battle.voter_id, "day": db.timestamp(day)}
+            day = now.date()
+            flagged, today = _COUNT_VOTER_VOTE.execute(
+                conn, {"v": battle.voter_id, "day": day.isoformat() if db.is_sqlite else day}
             )[0]
             flag = None
             if rules.min_vote_ms and response_ms < rules.min_vote_ms:
                 flag = "fast"
-            elif rules.daily_cap and today >= rules.daily_cap:
+            elif rules.daily_cap and today > rules.daily_cap:
                 flag = "daily_cap"
             not_counted = flag or ("voter_flagged" if flagged else None)
             win_a, loss_a, tie = (

@@ -1,4 +1,4 @@
-"""vote signals: uncounted-vote flags, expected scores (upsets), voter anomaly scores
+"""vote signals: uncounted-vote flags, expected scores (upsets), voter anomaly scores and daily counts
 
 Revision ID: 0003
 Revises: 0002
@@ -20,6 +20,10 @@ def upgrade() -> None:
     with op.batch_alter_table("voters", schema=None) as batch_op:
         batch_op.add_column(sa.Column("flagged_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("anomaly_score", sa.Float(), nullable=True))
+        batch_op.add_column(sa.Column("votes_day", sa.Date(), nullable=True))
+        batch_op.add_column(
+            sa.Column("votes_today", sa.Integer(), server_default="0", nullable=False)
+        )
 
     with op.batch_alter_table("votes", schema=None) as batch_op:
         batch_op.add_column(sa.Column("flag", sa.String(length=20), nullable=True))
@@ -40,5 +44,7 @@ def downgrade() -> None:
         batch_op.drop_column("flag")
 
     with op.batch_alter_table("voters", schema=None) as batch_op:
+        batch_op.drop_column("votes_today")
+        batch_op.drop_column("votes_day")
         batch_op.drop_column("anomaly_score")
         batch_op.drop_column("flagged_at")
