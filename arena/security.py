@@ -12,6 +12,7 @@ shares the counts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -92,6 +93,10 @@ def _voter_limit_off() -> bool:
     return current_app.config["RATE_LIMIT"] == "off" or _voter_id() is None
 
 
+def _voter_limit_off_always() -> bool:
+    return current_app.config["RATE_LIMIT"] == "off"
+
+
 def _ip_limit_off() -> bool:
     return current_app.config["IP_RATE_LIMIT"] == "off"
 
@@ -131,7 +136,17 @@ def voting_limits(scope: str) -> Callable[[F], F]:
     )
 
     def decorate(view: F) -> F:
-        return per_address(per_voter(view))
+        limited = per_address(per_voter(view))
+
+        @functools.wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            # Both limits off (a proxy limits instead, or tests): skip Flask-Limiter's
+            # bookkeeping, about a tenth of a millisecond per request even for exempt limits.
+            if _voter_limit_off_always() and _ip_limit_off():
+                return view(*args, **kwargs)
+            return limited(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
 
     return decorate
 
