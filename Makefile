@@ -24,8 +24,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/builtin_render.py
+	$(BIN)/python bench/vote_path.py
+	$(BIN)/python bench/vote_load.py --rate-limit 1000000/minute
+	$(BIN)/python bench/recompute.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
