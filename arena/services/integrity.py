@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, case, func, select, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from arena.db import Database
+from arena.db import Database, Prepared
 from arena.errors import NotFound, ValidationError, quoted
 from arena.models import Competition, Model, Rating, Scope, Vote, Voter, utcnow
 from arena.ratings import elo
@@ -150,19 +150,24 @@ def refresh_anomaly_scores(session: Session) -> int:
     Returns:
         How many voters have a score (enough informative votes).
     """
-    rows = session.execute(
-        select(Vote.voter_id, Vote.winner == "model_a", Vote.expected_a).where(
+    # Plain tuples straight into one array, as the snapshot's vote load does: a million
+    # votes load in about a second instead of several through ORM rows.
+    rows = Prepared(
+        select(
+            Vote.voter_id, case((Vote.winner == "model_a", 1.0), else_=0.0), Vote.expected_a
+        ).where(
             Vote.voter_id.is_not(None),
             Vote.expected_a.is_not(None),
-            Vote.winner.in_(("model_a", "model_b")),
+            # No IN list: a prepared statement cannot expand one.
+            or_(Vote.winner == "model_a", Vote.winner == "model_b"),
         )
-    ).all()
+    ).execute(session.connection(), {})
     session.execute(
         update(Voter).values(anomaly_score=None).where(Voter.anomaly_score.is_not(None))
     )
     if not rows:
         return 0
-    data = np.array(rows, dtype=np.float64)
+    data = np.array(rows, dtype=np.float64).reshape(-1, 3)
     voter_ids, index = np.unique(data[:, 0].astype(np.int64), return_inverse=True)
     scores = anomaly_scores(index, data[:, 1].astype(bool), data[:, 2], len(voter_ids))
     scored = [
