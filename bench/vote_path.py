@@ -18,25 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from vote_load import _small_seeds  # noqa: E402  (bench/ is this script's folder)
+
 COMPETITION = "fantasy-warrior-ii"
-
-
-def _small_seeds(folder: Path) -> Path:
-    target = folder / "seeds"
-    shutil.copytree(ROOT / "seeds", target)
-    path = target / "competitions.yaml"
-    data = yaml.safe_load(path.read_text())
-    for competition in data["competitions"]:
-        for prompt in competition["prompts"]:
-            prompt["size"] = "64x64"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    return target
 
 
 def run(votes: int, limit: str) -> float:
