@@ -121,7 +121,7 @@ def voting_limits(scope: str) -> Callable[[F], F]:
         exempt_when=_voter_limit_off,
         error_message=lambda: (
             f"Too many requests: the limit is {_voter_limit()} per voter. "
-            "Wait for the time in Retry-After, then go on."
+            "Please wait a little (Retry-After says how long), then go on."
         ),
     )
     per_address = limiter.shared_limit(
@@ -131,7 +131,7 @@ def voting_limits(scope: str) -> Callable[[F], F]:
         exempt_when=_ip_limit_off,
         error_message=lambda: (
             f"Too many requests from your address: the limit is {_ip_limit()}. "
-            "Wait for the time in Retry-After, then go on."
+            "Please wait a little (Retry-After says how long), then go on."
         ),
     )
 

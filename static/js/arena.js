@@ -31,6 +31,40 @@
     if (handled) event.preventDefault();
   });
 
+  // htmx leaves the page as it was when a request fails (a 4xx/5xx, or no answer): say why
+  // inside the battle, with the server's own message (it sends a full error page).
+  function showProblem(text) {
+    var battle = document.getElementById("battle");
+    if (!battle) return;
+    var note = document.getElementById("battle-problem");
+    if (!note) {
+      note = document.createElement("p");
+      note.id = "battle-problem";
+      note.className = "notice";
+      note.setAttribute("role", "alert");
+      battle.appendChild(note);
+    }
+    note.textContent = text;
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var message = "";
+    try {
+      var doc = new DOMParser().parseFromString(xhr.responseText, "text/html");
+      var lead = doc.querySelector(".error-page .lead");
+      message = lead ? lead.textContent.trim() : "";
+    } catch (ignored) { message = ""; }
+    if (!message) message = "That did not work (error " + xhr.status + ").";
+    var wait = xhr.getResponseHeader("Retry-After");
+    if (xhr.status === 429 && wait) message += " Try again in " + wait + " s.";
+    showProblem(message);
+  });
+
+  document.addEventListener("htmx:sendError", function () {
+    showProblem("The arena could not be reached. Check your connection and try again.");
+  });
+
   // After an htmx swap, move focus into the new battle so keys and screen readers follow.
   document.addEventListener("htmx:afterSwap", function (event) {
     var battle = document.getElementById("battle");
