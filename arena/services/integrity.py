@@ -144,11 +144,11 @@ def set_voter_flag(
     return FlagResult(public_id, flagged, votes, counted)
 
 
-def refresh_anomaly_scores(session: Session) -> int:
-    """Recompute every voter's anomaly score from their decided votes (not committed).
+def anomaly_scores_of_voters(session: Session) -> list[dict[str, Any]]:
+    """Every scored voter's anomaly score from their decided votes (reads only).
 
     Returns:
-        How many voters have a score (enough informative votes).
+        ``{"vid": voter id, "score": z}`` for each voter with enough informative votes.
     """
     # Plain tuples straight into one array, as the snapshot's vote load does: a million
     # votes load in about a second instead of several through ORM rows.
@@ -162,19 +162,23 @@ def refresh_anomaly_scores(session: Session) -> int:
             or_(Vote.winner == "model_a", Vote.winner == "model_b"),
         )
     ).execute(session.connection(), {})
-    session.execute(
-        update(Voter).values(anomaly_score=None).where(Voter.anomaly_score.is_not(None))
-    )
     if not rows:
-        return 0
+        return []
     data = np.array(rows, dtype=np.float64).reshape(-1, 3)
     voter_ids, index = np.unique(data[:, 0].astype(np.int64), return_inverse=True)
     scores = anomaly_scores(index, data[:, 1].astype(bool), data[:, 2], len(voter_ids))
-    scored = [
+    return [
         {"vid": int(v), "score": float(z)}
         for v, z in zip(voter_ids, scores, strict=True)
         if not np.isnan(z)
     ]
+
+
+def store_anomaly_scores(session: Session, scored: list[dict[str, Any]]) -> None:
+    """Replace every voter's anomaly score with ``scored`` (None for the others); not committed."""
+    session.execute(
+        update(Voter).values(anomaly_score=None).where(Voter.anomaly_score.is_not(None))
+    )
     if scored:
         table = Voter.__table__
         session.execute(
@@ -184,6 +188,16 @@ def refresh_anomaly_scores(session: Session) -> int:
             .execution_options(synchronize_session=False),
             scored,
         )
+
+
+def refresh_anomaly_scores(session: Session) -> int:
+    """Recompute and store every voter's anomaly score (not committed).
+
+    Returns:
+        How many voters have a score (enough informative votes).
+    """
+    scored = anomaly_scores_of_voters(session)
+    store_anomaly_scores(session, scored)
     return len(scored)
 
 

@@ -271,6 +271,15 @@ def _elo_history(a: np.ndarray, b: np.ndarray, outcome: np.ndarray, n: int, k: f
     return {"at": checkpoints, "elo": history}
 
 
+@dataclass
+class _Fitted:
+    """One scope's snapshot, computed and not yet stored (rows lack their snapshot id)."""
+
+    snapshot: dict[str, Any]
+    rows: list[dict[str, Any]]
+    models: int
+
+
 def _fit_scope(
     session: Session,
     scope: Scope,
@@ -282,7 +291,8 @@ def _fit_scope(
     seed: int | None,
     k: float,
     now: dt.datetime,
-) -> Snapshot:
+) -> _Fitted:
+    """Fit one scope (reads only: the live records ride along into the snapshot rows)."""
     model_ids = np.union1d(votes["a"].to_numpy(), votes["b"].to_numpy())
     index = {int(m): i for i, m in enumerate(model_ids)}
     lookup = np.zeros(int(model_ids.max()) + 1 if len(model_ids) else 1, dtype=np.int64)
@@ -311,24 +321,21 @@ def _fit_scope(
         },
         "history": _elo_history(a, b, outcome, n, k),
     }
-    snapshot = Snapshot(
-        scope_id=scope.id,
-        computed_at=now,
-        votes=len(votes),
-        bootstrap_rounds=rounds,
-        seed=seed,
-        min_battles=min_battles,
-        plots=plots,
-    )
-    session.add(snapshot)
-    session.flush()
+    snapshot = {
+        "scope_id": scope.id,
+        "computed_at": now,
+        "votes": len(votes),
+        "bootstrap_rounds": rounds,
+        "seed": seed,
+        "min_battles": min_battles,
+        "plots": plots,
+    }
     rows = []
     for model_pk, i in index.items():
         row = live.get(model_pk)
         battles = cells_battles(cells, i)
         rows.append(
             {
-                "snapshot_id": snapshot.id,
                 "model_id": model_pk,
                 "rank": row["rank"] if row else len(live) + 1,
                 "rank_of": len(live),
@@ -345,8 +352,18 @@ def _fit_scope(
                 "provisional": battles < min_battles,
             }
         )
-    session.execute(insert(SnapshotRow), rows)
-    return snapshot
+    return _Fitted(snapshot, rows, n)
+
+
+def _store(session: Session, fitted: _Fitted) -> int:
+    """Insert one fitted snapshot and its rows; returns the snapshot id."""
+    snapshot = Snapshot(**fitted.snapshot)
+    session.add(snapshot)
+    session.flush()
+    session.execute(
+        insert(SnapshotRow), [{**row, "snapshot_id": snapshot.id} for row in fitted.rows]
+    )
+    return snapshot.id
 
 
 def cells_battles(cells: bt.Cells, i: int) -> int:
@@ -392,6 +409,10 @@ def publish_snapshots(
     # machine have been seen to run them many times slower.
     limits = threadpool_limits(1)
     try:
+        # Everything is computed first, reading only, and then written in one short
+        # transaction: votes (which take the database's write lock on SQLite, and voter rows
+        # on PostgreSQL) wait for the writes, never for the fitting.
+        fitted: list[tuple[str, _Fitted, float]] = []
         for scope, stream in zip(scopes, streams, strict=True):
             if scope.kind == OVERALL:
                 subset = votes
@@ -402,7 +423,7 @@ def publish_snapshots(
             if subset.empty:
                 continue
             started = time.perf_counter()
-            snapshot = _fit_scope(
+            result = _fit_scope(
                 session,
                 scope,
                 subset,
@@ -413,19 +434,17 @@ def publish_snapshots(
                 k=k,
                 now=now,
             )
-            published.append(
-                Published(
-                    scope.key,
-                    snapshot.id,
-                    len(subset),
-                    len(set(subset["a"]) | set(subset["b"])),
-                    time.perf_counter() - started,
-                )
-            )
+            fitted.append((scope.key, result, time.perf_counter() - started))
             if progress is not None:
                 progress(scope.key)
         # Voters' anomaly scores follow the same log, so they are refreshed with it.
-        integrity.refresh_anomaly_scores(session)
+        scores = integrity.anomaly_scores_of_voters(session)
+        session.rollback()  # end the reading transaction; the writes start afresh
+        published = [
+            Published(key, _store(session, result), result.snapshot["votes"], result.models, s)
+            for key, result, s in fitted
+        ]
+        integrity.store_anomaly_scores(session, scores)
         session.commit()
     except BaseException:
         session.rollback()
