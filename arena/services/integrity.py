@@ -13,7 +13,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, bindparam, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    bindparam,
+    case,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from arena.db import Database, Prepared
@@ -220,6 +230,29 @@ class VoterSignals:
         return (self.anomaly_score or 0.0) >= SUSPICIOUS_Z or self.fast >= SUSPICIOUS_FAST_VOTES
 
 
+def _vote_stats() -> tuple[Any, ColumnElement[bool]]:
+    """Per-voter vote counts (a subquery on ``votes``) and the "suspicious" condition on it."""
+    stats = (
+        select(
+            Vote.voter_id.label("voter_id"),
+            func.count().label("votes"),
+            func.count().filter(Vote.flag.is_(None)).label("unflagged"),
+            func.count().filter(Vote.flag == "fast").label("fast"),
+            func.count().filter(Vote.flag == "daily_cap").label("over_cap"),
+            func.avg(Vote.response_ms).label("mean_ms"),
+        )
+        .where(Vote.voter_id.is_not(None))
+        .group_by(Vote.voter_id)
+        .subquery()
+    )
+    suspicious = (
+        (Voter.anomaly_score >= SUSPICIOUS_Z)
+        | (stats.c.fast >= SUSPICIOUS_FAST_VOTES)
+        | (stats.c.over_cap > 0)
+    )
+    return stats, suspicious
+
+
 def voter_signals(
     session: Session, *, query: str = "", suspicious_only: bool = False, limit: int = 200
 ) -> list[VoterSignals]:
@@ -228,31 +261,12 @@ def voter_signals(
     ``query`` filters by pseudonym prefix; ``suspicious_only`` keeps the voters over a
     threshold (anomaly score, fast votes or votes over the daily cap) and the flagged ones.
     """
-    fast = func.count().filter(Vote.flag == "fast")
-    over_cap = func.count().filter(Vote.flag == "daily_cap")
-    stats = (
-        select(
-            Vote.voter_id.label("voter_id"),
-            func.count().label("votes"),
-            func.count().filter(Vote.flag.is_(None)).label("unflagged"),
-            fast.label("fast"),
-            over_cap.label("over_cap"),
-            func.avg(Vote.response_ms).label("mean_ms"),
-        )
-        .where(Vote.voter_id.is_not(None))
-        .group_by(Vote.voter_id)
-        .subquery()
-    )
+    stats, suspicious = _vote_stats()
     statement = select(Voter, stats).join(stats, stats.c.voter_id == Voter.id)
     if query:
         statement = statement.where(Voter.public_id.startswith(query, autoescape=True))
     if suspicious_only:
-        statement = statement.where(
-            (Voter.anomaly_score >= SUSPICIOUS_Z)
-            | (stats.c.fast >= SUSPICIOUS_FAST_VOTES)
-            | (stats.c.over_cap > 0)
-            | Voter.flagged.is_(True)
-        )
+        statement = statement.where(suspicious | Voter.flagged.is_(True))
     order = case((Voter.flagged.is_(True), 1), else_=0)
     statement = statement.order_by(
         order,
@@ -295,16 +309,25 @@ def votes_per_hour(
     now = now or utcnow()
     end = now.replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
     start = end - dt.timedelta(hours=hours)
+    # Counted per hour in SQL (hours since the epoch), not by fetching every vote.
+    if session.get_bind().dialect.name == "sqlite":
+        epoch_hour = func.cast(func.strftime("%s", Vote.created_at), Integer) / 3600
+    else:
+        epoch_hour = func.floor(func.extract("epoch", Vote.created_at) / 3600)
+    bucket = epoch_hour.label("bucket")
     rows = session.execute(
-        select(Vote.created_at, Vote.flag.is_not(None)).where(Vote.created_at >= start)
+        select(bucket, func.count(), func.count().filter(Vote.flag.is_not(None)))
+        .where(Vote.created_at >= start)
+        .group_by(bucket)
     ).all()
+    first = int(start.timestamp()) // 3600
     votes = np.zeros(hours, dtype=np.int64)
     uncounted = np.zeros(hours, dtype=np.int64)
-    for created, flagged in rows:
-        slot = int((created - start).total_seconds() // 3600)
+    for hour, total, flagged in rows:
+        slot = int(hour) - first
         if 0 <= slot < hours:
-            votes[slot] += 1
-            uncounted[slot] += bool(flagged)
+            votes[slot] = total
+            uncounted[slot] = flagged
     return [
         HourCount(start + dt.timedelta(hours=i), int(votes[i]), int(uncounted[i]))
         for i in range(hours)
@@ -333,8 +356,14 @@ def overview(session: Session, *, now: dt.datetime | None = None) -> Overview:
     ).one()
     flagged = session.scalar(select(func.count()).where(Voter.flagged.is_(True)))
     scored = session.scalar(select(func.count()).where(Voter.anomaly_score.is_not(None)))
-    suspicious = len(voter_signals(session, suspicious_only=True, limit=10_000)) - flagged
-    return Overview(votes, uncounted, active, flagged, max(suspicious, 0), scored)
+    stats, over_threshold = _vote_stats()
+    suspicious = session.scalar(
+        select(func.count())
+        .select_from(Voter)
+        .join(stats, stats.c.voter_id == Voter.id)
+        .where(over_threshold, Voter.flagged.is_(False))
+    )
+    return Overview(votes, uncounted, active, flagged, suspicious, scored)
 
 
 @dataclass(frozen=True)
