@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:  # Flask is imported by create_app only: services and ratings load without it
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,9 +24,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Raises:
         arena.config.ConfigError: a required setting is missing or malformed.
     """
-    from arena import config, db, errors, security
+    from flask import Flask
+
+    from arena import config
     from arena.cli import register_cli
-    from arena.web import register_blueprints
+    from arena.web import db, errors, register_blueprints, security
 
     app = Flask(
         __name__,

@@ -12,8 +12,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from arena.db import get_db, get_session
 from arena.errors import ArenaError
+from arena.web.db import get_db, get_session
 
 
 def _fail(error: ArenaError) -> None:

@@ -1,4 +1,5 @@
-"""Database access: one engine per app, a session per request or command, SQLite pragmas."""
+"""Database access without Flask: the engine and sessions of one URL, SQLite pragmas, the
+vote path's prepared statements. The per-request glue lives in ``arena.web.db``."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -167,30 +167,6 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
-
-
-def init_app(app: Flask) -> None:
-    """Create the app's Database and close the request's session when the context ends."""
-    database = Database(app.config["DATABASE_URL"])
-    app.extensions["arena.db"] = database
-
-    @app.teardown_appcontext
-    def _close_session(_exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
-        if session is not None:
-            session.close()
-
-
-def get_db() -> Database:
-    """The current app's Database."""
-    return current_app.extensions["arena.db"]
-
-
-def get_session() -> Session:
-    """The session of the current request or command, created on first use."""
-    if "db_session" not in g:
-        g.db_session = get_db().sessionmaker()
-    return g.db_session
 
 
 def storable(text: str) -> bool:

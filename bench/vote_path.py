@@ -30,9 +30,9 @@ COMPETITION = "fantasy-warrior-ii"
 def run(votes: int, limit: str) -> float:
     """Milliseconds per vote request on a fresh SQLite database."""
     from arena import create_app, schema
-    from arena.db import get_db
     from arena.services import generation
     from arena.services.seeding import load_seeds
+    from arena.web.db import get_db
 
     folder = Path(tempfile.mkdtemp(prefix="arena-vote-path-"))
     try:

@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from arena import create_app, schema
-from arena.db import get_db
 from arena.models import Base
+from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(

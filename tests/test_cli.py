@@ -123,8 +123,8 @@ def test_cli_console_script_runs_against_the_configured_database(database_url, t
 def test_cli_recompute_and_export_round_trip(voting_app, tmp_path: Path):
     import random
 
-    from arena.db import get_db
     from arena.services import voting
+    from arena.web.db import get_db
 
     with voting_app.app_context():
         db = get_db()
@@ -158,8 +158,8 @@ def test_cli_recompute_and_export_round_trip(voting_app, tmp_path: Path):
 def test_cli_api_key_create_prints_once_and_revoke(runner, app):
     from sqlalchemy import select
 
-    from arena.db import get_db
     from arena.models import ApiKey
+    from arena.web.db import get_db
 
     created = runner.invoke(args=["api-key", "create", "ci-bot"])
     assert created.exit_code == 0, created.output

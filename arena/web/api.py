@@ -7,11 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from arena.db import get_db, get_session, storable
+from arena.db import storable
 from arena.errors import NotFound, UnsupportedMediaType, ValidationError, quoted
-from arena.security import voting_limits
 from arena.services import exports, leaderboards, voting
 from arena.web.bodies import request_json
+from arena.web.db import get_db, get_session
+from arena.web.security import voting_limits
 from arena.web.voters import current_voter, remember_voter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -10,12 +10,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from arena.db import get_db, storable
+from arena.db import storable
 from arena.errors import ArenaError, NotFound, ValidationError
 from arena.generation.encoding import BATTLE_MIMETYPE, battle_image
-from arena.security import voting_limits
 from arena.services import voting
+from arena.web.db import get_db
 from arena.web.htmx import is_htmx, vary_on_htmx
+from arena.web.security import voting_limits
 from arena.web.voters import current_voter, remember_voter
 
 bp = Blueprint("arena", __name__)

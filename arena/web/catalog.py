@@ -22,10 +22,10 @@ from flask import (
 )
 from markupsafe import Markup, escape
 
-from arena.db import get_session
 from arena.errors import ValidationError
 from arena.models import Model
 from arena.services import catalog
+from arena.web.db import get_session
 from arena.web.htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("catalog", __name__)

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from arena.db import get_session
 from arena.services import leaderboards
 from arena.web import charts
+from arena.web.db import get_session
 from arena.web.htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("leaderboards", __name__)

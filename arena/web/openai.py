@@ -7,11 +7,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from arena.db import get_session
 from arena.errors import NotFound, ValidationError
 from arena.media import image_path
 from arena.services import api_keys, images
 from arena.web.bodies import request_json
+from arena.web.db import get_session
 
 bp = Blueprint("openai", __name__, url_prefix="/openai/v1")
 

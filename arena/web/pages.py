@@ -6,9 +6,10 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from arena.db import get_session, storable
+from arena.db import storable
 from arena.models import Competition
 from arena.services.status import competition_status
+from arena.web.db import get_session
 
 bp = Blueprint("pages", __name__)
 

@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.models import Rating, Scope, Vote
+from arena.web.db import get_db
 
 VOTERS = 16
 VOTES_EACH = 12

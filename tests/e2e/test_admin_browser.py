@@ -7,10 +7,10 @@ import random
 import pytest
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.models import Output, Rating, Scope
 from arena.services import voting
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "admin-e2e-password"

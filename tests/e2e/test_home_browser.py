@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from arena.db import get_db
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 
 pytestmark = pytest.mark.e2e
 

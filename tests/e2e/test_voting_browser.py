@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.models import Rating, Scope, Vote
+from arena.web.db import get_db
 
 pytestmark = pytest.mark.e2e
 COMPETITION = "fantasy-warrior-ii"

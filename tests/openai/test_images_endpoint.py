@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from arena.db import get_db
 from arena.models import ApiUsage
 from arena.services.api_keys import create_key, revoke_key
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 
 MODEL = "hidream-i1-fast"
 

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from arena.db import get_db
 from arena.models import Model, Output, ProviderOffering
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 from tests.providers.servers import FakeFal, Reply
 
 COMPETITION = "fantasy-warrior-ii"

@@ -11,11 +11,11 @@ import pytest
 import yaml
 from sqlalchemy import select, update
 
-from arena.db import get_db
 from arena.errors import NotFound, ValidationError
 from arena.media import image_path, new_image_name
 from arena.models import Competition, Model, Output, Prompt
 from arena.services import catalog, generation, voting
+from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_MODELS = {

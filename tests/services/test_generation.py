@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.errors import NotFound, ValidationError
 from arena.generation import registry
 from arena.generation.base import ImageProvider, ImageRequest, ImageResult, ProviderError
@@ -21,6 +20,7 @@ from arena.models import Model, Output, Prompt, Provider, ProviderOffering
 from arena.services import generation
 from arena.services.seeding import load_seeds
 from arena.services.status import competition_status
+from arena.web.db import get_db
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, insert, select
 
-from arena.db import get_db
 from arena.errors import ValidationError
 from arena.models import Competition, CompetitionModel, Model, Prompt, Rating, Scope, Vote
 from arena.ratings.elo import Replay
 from arena.services import imports, voting
 from arena.services.scopes import scope_key
+from arena.web.db import get_db
 
 K = 32.0
 FANTASY = "fantasy-warrior"

@@ -10,12 +10,12 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.errors import NotFound, ValidationError
 from arena.models import Model, Rating, Scope, Snapshot, SnapshotRow, Vote, Voter
 from arena.services import integrity, voting
 from arena.services.leaderboards import publish_snapshots
 from arena.services.verification import verify
+from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
 K = 32.0

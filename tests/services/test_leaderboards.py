@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.errors import NotFound, ValidationError
 from arena.models import Snapshot, SnapshotRow, Voter
 from arena.services import exports, leaderboards, voting
+from arena.web.db import get_db
 
 SPEC_COLUMNS = [
     "rank", "rank_of", "model_id", "model_name", "creator", "elo", "wins", "losses", "ties",

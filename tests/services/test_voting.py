@@ -9,11 +9,11 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
 from arena.models import Battle, Matchup, Model, Rating, Scope, Vote
 from arena.services import voting
 from arena.services.verification import verify
+from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
 

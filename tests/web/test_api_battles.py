@@ -8,8 +8,8 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.models import Model, Vote
+from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
 

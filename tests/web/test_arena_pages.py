@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from arena.db import get_db
 from arena.models import Model
+from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
 

@@ -22,11 +22,11 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select
 
 from arena import create_app, schema
-from arena.db import get_db
 from arena.models import ApiUsage, Battle, Vote
 from arena.services import generation
 from arena.services.api_keys import create_key
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 from tests.conftest import ROOT, fresh_database_url
 
 COMPETITION = "fantasy-warrior-ii"

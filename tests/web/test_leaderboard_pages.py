@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from arena.db import get_db
 from arena.services import leaderboards, voting
+from arena.web.db import get_db
 
 
 @pytest.fixture

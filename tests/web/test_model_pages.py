@@ -12,11 +12,11 @@ import pytest
 import yaml
 from sqlalchemy import func, select, update
 
-from arena.db import get_db
 from arena.media import image_path
 from arena.models import Competition, Model, Output, Prompt
 from arena.services import generation, voting
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_MODELS = {

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from sqlalchemy import select, update
 
-from arena.db import get_db
 from arena.models import Model
 from arena.services import voting
+from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_MODELS = {

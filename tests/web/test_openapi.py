@@ -34,9 +34,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from arena import create_app
-from arena.db import get_db
 from arena.generation.base import ProviderError
 from arena.services.api_keys import create_key
+from arena.web.db import get_db
 from arena.web.docs import openapi_document
 
 COMPETITION = "fantasy-warrior-ii"

@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from arena.db import get_db
 from arena.services.seeding import load_seeds
+from arena.web.db import get_db
 
 HIDREAM = "hidream-i1-fast"
 

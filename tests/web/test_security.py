@@ -10,7 +10,7 @@ import redis
 from flask import Flask
 
 from arena import create_app
-from arena.security import CONTENT_SECURITY_POLICY
+from arena.web.security import CONTENT_SECURITY_POLICY
 
 COMPETITION = "fantasy-warrior-ii"
 REDIS_URL = "redis://127.0.0.1:6379/15"

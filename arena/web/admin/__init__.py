@@ -14,9 +14,9 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from arena.security import client_address, limiter
 from arena.web.admin import auth
 from arena.web.htmx import redirect_to
+from arena.web.security import client_address, limiter
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app, request
 
-from arena.db import get_session
 from arena.services import admin_catalog
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done, render_form
+from arena.web.db import get_session
 
 MAX_QUERY = 200
 

@@ -7,12 +7,12 @@ from typing import Any
 from flask import request
 from sqlalchemy.orm import Session
 
-from arena.db import get_session
 from arena.errors import ArenaError
 from arena.services import admin_competitions as service
 from arena.services.status import competition_status
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done, render_form
+from arena.web.db import get_session
 
 STATUS_NOTICES = {
     "open": "is open for voting",

@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import render_template
 
-from arena.db import get_session
 from arena.services import admin_dashboard
 from arena.web.admin import bp, dashboard_hooks
+from arena.web.db import get_session
 
 
 @bp.get("/")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from arena.db import get_session
 from arena.services import integrity
 from arena.web import charts
 from arena.web.admin import dashboard_context
+from arena.web.db import get_session
 
 
 @dashboard_context

@@ -11,12 +11,12 @@ from typing import Any
 
 from flask import current_app, render_template, request
 
-from arena.db import get_db, get_session
 from arena.errors import ArenaError
 from arena.generation import registry
 from arena.services import admin_generation
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done
+from arena.web.db import get_db, get_session
 from arena.web.htmx import is_htmx, vary_on_htmx
 
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app, request
 
-from arena.db import get_session
 from arena.services import admin_snapshots
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, render_form
+from arena.web.db import get_session
 
 
 @bp.route("/snapshots", methods=["GET", "POST"])

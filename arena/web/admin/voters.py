@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 
-from arena.db import get_db, get_session
 from arena.errors import ArenaError
 from arena.services import integrity
 from arena.web.admin import auth, bp
+from arena.web.db import get_db, get_session
 
 SHOW = ("suspicious", "flagged", "all")
 

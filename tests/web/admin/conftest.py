@@ -71,8 +71,8 @@ def admin(admin_app: Flask) -> AdminClient:
 @pytest.fixture
 def seeded_admin(app: Flask, small_seeds) -> AdminClient:
     """A signed-in admin on the seeds (prompts shrunk to 96x64), no outputs yet."""
-    from arena.db import get_db
     from arena.services.seeding import load_seeds
+    from arena.web.db import get_db
 
     with app.app_context(), get_db().session() as session:
         load_seeds(session, small_seeds)

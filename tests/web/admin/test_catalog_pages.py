@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from arena.db import get_db
 from arena.models import Category, Model, ProviderOffering, Scope
+from arena.web.db import get_db
 
 NEW_MODEL = {
     "slug": "test-model-1",

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from arena import create_app
-from arena.db import get_db
 from arena.generation import registry
 from arena.generation.base import ImageProvider, ImageRequest, ImageResult, ProviderError
 from arena.models import Output, Provider
+from arena.web.db import get_db
 from tests.web.admin.conftest import AdminClient
 
 SLUG = "fantasy-warrior-ii"

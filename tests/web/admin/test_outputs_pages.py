@@ -7,9 +7,9 @@ import re
 
 from sqlalchemy import select
 
-from arena.db import get_db
 from arena.models import Battle, Competition, Model, Output, Prompt
 from arena.services import voting
+from arena.web.db import get_db
 
 SLUG = "fantasy-warrior-ii"
 

@@ -6,9 +6,9 @@ import random
 
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.models import Snapshot
 from arena.services import voting
+from arena.web.db import get_db
 
 
 def _vote(app, n):

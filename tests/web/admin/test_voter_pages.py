@@ -6,11 +6,11 @@ import random
 
 from sqlalchemy import func, select
 
-from arena.db import get_db
 from arena.models import Rating, Scope, Voter
 from arena.services import voting
 from arena.services.leaderboards import publish_snapshots
 from arena.services.verification import verify
+from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
 

@@ -22,7 +22,8 @@ from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from arena import errors
+from arena.errors import CsrfFailed
+from arena.web.errors import respond
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,8 +174,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError) -> Any:
-        return errors.respond(
-            errors.CsrfFailed(
+        return respond(
+            CsrfFailed(
                 f"This form could not be accepted: {error.description} "
                 "Reload the page and submit it again.",
                 field="csrf_token",
