@@ -185,7 +185,7 @@ def verify() -> None:
 @with_appcontext
 def recompute(rounds: int, seed: int | None) -> None:
     """Publish a leaderboard snapshot (Bradley-Terry + bootstrap CIs) for every scope."""
-    from arena.services.leaderboards import publish_snapshots
+    from arena.services.leaderboards.publishing import publish_snapshots
 
     started = time.perf_counter()
     published = publish_snapshots(
@@ -229,7 +229,7 @@ def recompute(rounds: int, seed: int | None) -> None:
 def export(what: str, scope: str, fmt: str, output: Path | None) -> None:
     """Export the vote log or a leaderboard as CSV or JSON."""
     from arena.services import exports
-    from arena.services.leaderboards import board, board_frame
+    from arena.services.leaderboards.boards import board, board_frame
 
     session = get_session()
     try:
@@ -311,12 +311,14 @@ def import_votes(file: Path, competition: str | None) -> None:
     import time
     from dataclasses import replace
 
-    from arena.services import imports
+    from arena.services.imports.apply import apply_votes
+    from arena.services.imports.read import read_votes
+    from arena.services.imports.validate import validate_votes
 
     started = time.perf_counter()
     db = get_db()
     try:
-        votes = imports.validate_votes(db, imports.read_votes(file), competition=competition)
+        votes = validate_votes(db, read_votes(file), competition=competition)
         with click.progressbar(
             length=votes.rows,
             label=f"Importing {votes.rows} votes",
@@ -324,9 +326,7 @@ def import_votes(file: Path, competition: str | None) -> None:
             show_eta=True,
             file=sys.stderr,
         ) as bar:
-            report = imports.apply_votes(
-                db, votes, k=current_app.config["ELO_K"], progress=bar.update
-            )
+            report = apply_votes(db, votes, k=current_app.config["ELO_K"], progress=bar.update)
     except ArenaError as exc:
         _fail(exc)
     # The time from reading the file to the commit, not just the writing.

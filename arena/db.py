@@ -6,14 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import random
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 class Database:
@@ -30,7 +35,7 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        #: Small per-process caches of rarely changing lookups (see services.voting).
+        #: Small per-process caches of rarely changing lookups (see services.voting.recording).
         self.cache: dict[str, Any] = {}
         self._thread_lock = threading.Lock()
         self._lock_file: int | None = None
@@ -89,6 +94,19 @@ class Database:
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+    def retry_when_busy(self, work: Callable[[], T], attempts: int = 8) -> T:
+        """Run ``work`` (a whole write transaction); on SQLite, run it again with backoff when
+        the database is busy (locked), up to ``attempts`` times. Other errors pass through."""
+        for attempt in range(attempts):
+            try:
+                return work()
+            except OperationalError as exc:
+                busy = self.is_sqlite and "locked" in str(exc.orig).lower()
+                if not busy or attempt == attempts - 1:
+                    raise
+                time.sleep(0.01 * 2**attempt * (0.5 + random.random()))
+        raise AssertionError("unreachable")
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from arena.generation.builtin_render import render_png  # noqa: E402
+from arena.generation.builtin.render import render_png  # noqa: E402
 
 MODELS = (
     "stable-diffusion-xl",

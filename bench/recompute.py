@@ -3,7 +3,7 @@
 For synthetic vote logs with known true ratings (drawn from N(1000, 150), ties about 15%,
 likelier between close models) at 10k battles / 21 models, 100k / 50 and 1M / 100, it times
 
-1. aggregation of the battles into per-pair counts (``bradley_terry.aggregate``),
+1. aggregation of the battles into per-pair counts (``pairs.aggregate``),
 2. the Bradley-Terry fit (``fit``) and the 1,000-round bootstrap (``bootstrap``); fit +
    bootstrap is the headline figure,
 3. the same work done the way public arena code does it (FastChat's ``compute_bootstrap_bt``):
@@ -50,6 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from arena.ratings import bradley_terry as bt  # noqa: E402
+from arena.ratings import confidence, pairs  # noqa: E402
 
 SIZES = {"small": (10_000, 21), "medium": (100_000, 50), "large": (1_000_000, 100)}
 ROUNDS = 1000
@@ -88,7 +89,7 @@ def fmt(seconds: float) -> str:
 # --- the per-round way of public arena code (scipy L-BFGS on aggregated counts) -------------
 
 
-def lbfgs_rows(cells: bt.Cells):
+def lbfgs_rows(cells: pairs.Cells):
     """FastChat-style rows: one per (pair, outcome), outcome 1 / 0 / 0.5 for a won / lost / tie."""
     pairs = np.column_stack([cells.a, cells.b])
     matchups = np.concatenate([pairs, pairs, pairs])
@@ -137,7 +138,7 @@ def lbfgs_fit(matchups, outcomes, weights, n_models, loss=loss_public, **options
     return ratings - ratings.mean() + bt.ANCHOR
 
 
-def lbfgs_bootstrap(cells: bt.Cells, rounds: int, rng: np.random.Generator, loss) -> np.ndarray:
+def lbfgs_bootstrap(cells: pairs.Cells, rounds: int, rng: np.random.Generator, loss) -> np.ndarray:
     """Multinomial counts for all rounds at once, then one L-BFGS fit per round."""
     matchups, outcomes, counts = lbfgs_rows(cells)
     keep = counts > 0  # the observed (pair, outcome) rows, as FastChat has them
@@ -206,8 +207,9 @@ def run_size(name: str, n_battles: int, n_models: int, args) -> dict:
     )
     out = {}
     with threadpool_limits(1):
-        bt.bootstrap(bt.aggregate(a, b, outcome, n_models), 10, np.random.default_rng(0))  # warm-up
-        t_agg, b_agg, cells = timed(lambda: bt.aggregate(a, b, outcome, n_models), args.repeats)
+        warm_up = pairs.aggregate(a, b, outcome, n_models)
+        bt.bootstrap(warm_up, 10, np.random.default_rng(0))
+        t_agg, b_agg, cells = timed(lambda: pairs.aggregate(a, b, outcome, n_models), args.repeats)
         t_fit, b_fit, ratings = timed(lambda: bt.fit(cells), args.repeats)
 
         def fit_and_bootstrap():
@@ -219,7 +221,7 @@ def run_size(name: str, n_battles: int, n_models: int, args) -> dict:
             args.repeats,
         )
         t_head, b_head, _ = timed(fit_and_bootstrap, args.repeats)
-        low, high = bt.intervals(samples)
+        low, high = confidence.intervals(samples)
 
         # the per-round L-BFGS way, on a subset of rounds
         matchups, outcomes, counts = lbfgs_rows(cells)

@@ -9,9 +9,10 @@ unreachable the PostgreSQL runs are skipped locally and fail under ``CI=true``.
 from __future__ import annotations
 
 import os
+import random
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,9 @@ from werkzeug.serving import make_server
 
 from arena import create_app, schema
 from arena.models import Base
+from arena.services.voting.battles import issue_battle
+from arena.services.voting.recording import VoteResult, VoteRules, record_vote
+from arena.services.voting.voters import VoterIdentity, ensure_voter
 from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -214,3 +218,53 @@ def live_server(app) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+class Votes:
+    """Casts votes on an app through the real vote path: issue a battle, record the vote."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def voter(self) -> VoterIdentity:
+        """A new anonymous voter."""
+        with self.app.app_context():
+            return ensure_voter(get_db(), None)
+
+    def cast(
+        self,
+        n: int = 1,
+        *,
+        voter: VoterIdentity | None = None,
+        competition: str | Callable[[int], str | None] | None = "fantasy-warrior-ii",
+        choice: str | Sequence[str] = ("left", "right"),
+        rules: VoteRules | None = None,
+        rng: random.Random | None = None,
+        seed: int = 0,
+    ) -> list[VoteResult]:
+        """``n`` votes by ``voter`` (a new one if None) in ``competition`` (a slug, None for
+        any open one, or a function of the vote's index); ``choice`` is one answer or a
+        sequence to pick from at random; ``rules`` default to none. Returns the reveals, in
+        order."""
+        rng = rng or random.Random(seed)
+        rules = rules or VoteRules()
+        voter = voter or self.voter()
+        results = []
+        with self.app.app_context():
+            db = get_db()
+            for i in range(n):
+                where = competition(i) if callable(competition) else competition
+                battle = issue_battle(db, voter, where, rng=rng)
+                pick = choice if isinstance(choice, str) else rng.choice(list(choice))
+                results.append(
+                    record_vote(
+                        db, battle.token, voter, pick, k=self.app.config["ELO_K"], rules=rules
+                    )
+                )
+        return results
+
+
+@pytest.fixture
+def votes(voting_app: Flask) -> Votes:
+    """Casts votes on ``voting_app`` (see :class:`Votes`)."""
+    return Votes(voting_app)

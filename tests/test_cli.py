@@ -36,7 +36,7 @@ def test_cli_seed_twice_leaves_status_unchanged(runner, small_seeds: Path):
     assert _status(runner) == before
 
 
-def test_cli_status_json_has_the_spec_fields(runner, small_seeds: Path):
+def test_cli_status_json_has_the_contract_fields(runner, small_seeds: Path):
     runner.invoke(args=["seed", "--path", str(small_seeds)])
     rows = _status(runner)
     row = rows["fantasy-warrior"]
@@ -120,19 +120,8 @@ def test_cli_console_script_runs_against_the_configured_database(database_url, t
         assert command in result.stdout
 
 
-def test_cli_recompute_and_export_round_trip(voting_app, tmp_path: Path):
-    import random
-
-    from arena.services import voting
-    from arena.web.db import get_db
-
-    with voting_app.app_context():
-        db = get_db()
-        voter = voting.ensure_voter(db, None)
-        rng = random.Random(1)
-        for _ in range(30):
-            battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(db, battle.token, voter, "left", k=32)
+def test_cli_recompute_and_export_round_trip(voting_app, votes, tmp_path: Path):
+    votes.cast(30, choice="left", seed=1)
     runner = voting_app.test_cli_runner()
     empty = runner.invoke(args=["export", "leaderboard", "--scope", "overall", "--format", "json"])
     assert json.loads(empty.output)["snapshot_id"] is None

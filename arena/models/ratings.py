@@ -85,7 +85,7 @@ class Snapshot(Base):
 
 
 class SnapshotRow(Base):
-    """One model's line in a published snapshot (the SPEC's leaderboard columns)."""
+    """One model's line in a published snapshot (the leaderboard columns, docs/contract.md 3.6)."""
 
     __tablename__ = "snapshot_rows"
 

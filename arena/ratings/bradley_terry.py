@@ -1,12 +1,12 @@
-"""Bradley-Terry ratings with bootstrap confidence intervals, for the published leaderboard.
+"""Bradley-Terry ratings for the published leaderboard: the model, its fit and bootstrap fits.
 
 The model: ``P(i beats j) = 1 / (1 + BASE**((r_j - r_i) / SCALE))`` on the Elo scale, a tie
 counting as half a win for each side, ratings anchored so that their mean is ``ANCHOR``.
 
-Everything works on battles aggregated per unordered pair of models (:class:`Cells`): the
-likelihood only depends on each pair's number of battles and score, so a fit costs
-``O(pairs)``, never ``O(battles)``. Internally ratings are natural log-odds
-``theta = (r - ANCHOR) * ln(BASE) / SCALE``.
+Everything works on battles aggregated per unordered pair of models (:class:`Cells`, from
+:func:`arena.ratings.pairs.aggregate`): the likelihood only depends on each pair's number of
+battles and score, so a fit costs ``O(pairs)``, never ``O(battles)``. Internally ratings are
+natural log-odds ``theta = (r - ANCHOR) * ln(BASE) / SCALE``.
 
 **Regulariser.** A model that won (or lost) every battle, or a comparison graph in several
 pieces, has no finite maximum-likelihood estimate. Every fit therefore maximises the
@@ -34,22 +34,19 @@ use ``x = exp(theta)``: ``P(a beats b) = x_a / (x_a + x_b)``, one exponential pe
 on a well-filled comparison graph a batch is held as dense ``(R, n, n)`` matrices.
 
 **Bootstrap.** Resampling the battles with replacement is the same as drawing the counts of
-the ``3p`` (pair, outcome) cells from a multinomial with ``n = total`` battles.
-:class:`_Multinomial` draws it exactly, several times faster than ``Generator.multinomial``:
-independent Poisson counts whose total has a mean two standard deviations below ``n`` (a
-round that overshoots ``n`` is redrawn), topped up to exactly ``n`` by categorical draws.
-Given its total ``m``, a Poisson vector is multinomial(``m``), and adding ``n - m``
-independent draws makes it multinomial(``n``). Poisson and categorical draws invert tables
-with guide tables (:class:`_PoissonTable`, :func:`_guide`), fed by 53-bit uniforms from
-the generator's bit stream, so a seed gives the same samples everywhere.
+the ``3p`` (pair, outcome) cells from a multinomial with ``n = total`` battles:
+:func:`bootstrap` draws them exactly (:class:`~arena.ratings.resampling.Multinomial`) and fits
+the rounds in batches as above.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
+
+from arena.ratings.pairs import Cells
+from arena.ratings.resampling import Multinomial
 
 SCALE = 400.0
 BASE = 10.0
@@ -63,95 +60,8 @@ MAX_STEP = 350.0
 _NAT = math.log(BASE) / SCALE  # log-odds per rating point
 _MU = PRIOR / 4.0  # curvature of the penalty, per model, in log-odds units
 _CHUNK_ELEMENTS = 1 << 19  # rounds per chunk: about this many elements per working array
-_SLACK_SD = 2.0  # Poisson total mean sits this many standard deviations below n
-_GUIDE_PER_ENTRY = 8  # guide-table buckets per table entry (at least)
 _BOOT_MAX_ITER = 100
 _SLOW_RATIO = 0.8  # fixed-Hessian steps must shrink at least this fast, else exact Newton
-
-
-@dataclass(frozen=True, eq=False)
-class Cells:
-    """Battles aggregated per unordered pair: ``a < b`` model indices, shape ``(p,)`` each.
-
-    ``wins_a``, ``wins_b`` and ``ties`` are int64 counts of shape ``(p,)``; models are
-    ``0 .. n_models - 1``. Compared by identity (``eq=False``): fields are arrays.
-    """
-
-    a: np.ndarray
-    b: np.ndarray
-    wins_a: np.ndarray
-    wins_b: np.ndarray
-    ties: np.ndarray
-    n_models: int
-
-    @property
-    def battles(self) -> np.ndarray:
-        """Battles per pair, int64 ``(p,)``."""
-        return self.wins_a + self.wins_b + self.ties
-
-    @property
-    def total(self) -> int:
-        """All battles."""
-        return int(self.battles.sum())
-
-
-def aggregate(
-    model_a: np.ndarray, model_b: np.ndarray, outcome: np.ndarray, n_models: int
-) -> Cells:
-    """Count battles per unordered pair of models.
-
-    Args:
-        model_a, model_b: int model indices in ``[0, n_models)``, shape ``(n,)``, never equal.
-        outcome: int ``(n,)``: 0 = ``model_a`` won, 1 = ``model_b`` won, 2 = tie.
-        n_models: number of models.
-
-    Returns:
-        :class:`Cells` for the pairs that have at least one battle, sorted by ``(a, b)``;
-        a battle listed as ``(b, a)`` is folded onto ``(a, b)`` with its winner swapped.
-
-    Raises:
-        ValueError: shapes differ, an index or outcome is out of range, or a model meets
-            itself.
-    """
-    a = np.asarray(model_a, dtype=np.int64).ravel()
-    b = np.asarray(model_b, dtype=np.int64).ravel()
-    o = np.asarray(outcome).ravel()
-    n = int(n_models)
-    if not (a.shape == b.shape == o.shape):
-        raise ValueError("model_a, model_b and outcome must have the same length")
-    if n < 0:
-        raise ValueError("n_models must be 0 or more")
-    empty = np.zeros(0, dtype=np.int64)
-    if a.size == 0:
-        return Cells(empty, empty.copy(), empty.copy(), empty.copy(), empty.copy(), n)
-    if min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= n:
-        raise ValueError("model indices must be in [0, n_models)")
-    if o.min() < 0 or o.max() > 2:
-        raise ValueError("outcome must be 0 (a won), 1 (b won) or 2 (tie)")
-    if np.any(a == b):
-        raise ValueError("a model cannot battle itself")
-    swap = a > b
-    lo = np.where(swap, b, a)
-    hi = np.where(swap, a, b)
-    o = o.astype(np.int64)
-    # Swapped battles: a win for model_a is a win for the pair's b, and vice versa.
-    o = np.where(swap & (o < 2), 1 - o, o)
-    key = lo * n + hi
-    if 3 * n * n <= max(8 * a.size, 1 << 20):
-        counts = np.bincount(key * 3 + o, minlength=3 * n * n).reshape(n * n, 3)
-        pairs = np.flatnonzero(counts.any(axis=1))
-        counts = counts[pairs]
-    else:
-        pairs, inverse = np.unique(key, return_inverse=True)
-        counts = np.bincount(inverse * 3 + o, minlength=3 * pairs.size).reshape(-1, 3)
-    return Cells(
-        a=pairs // n,
-        b=pairs % n,
-        wins_a=np.ascontiguousarray(counts[:, 0]),
-        wins_b=np.ascontiguousarray(counts[:, 1]),
-        ties=np.ascontiguousarray(counts[:, 2]),
-        n_models=n,
-    )
 
 
 class _Graph:
@@ -502,6 +412,10 @@ def bootstrap(
 
     Returns:
         float64 ``(rounds, n_models)``.
+
+    Raises:
+        ValueError: negative ``rounds``, or ``start`` not of shape ``(n_models,)``.
+        RuntimeError: a round did not converge.
     """
     if rounds < 0:
         raise ValueError("rounds must be 0 or more")
@@ -517,7 +431,7 @@ def bootstrap(
     graph = _Graph(cells)
     theta0 = (start - start.mean()) * _NAT
     shared = _shared_inverse(graph, *_scores(cells.wins_a, cells.wins_b, cells.ties), theta0)
-    sampler = _Multinomial(np.concatenate([cells.wins_a, cells.wins_b, cells.ties]))
+    sampler = Multinomial(np.concatenate([cells.wins_a, cells.wins_b, cells.ties]))
     out = np.empty((rounds, n))
     chunk = _chunk(graph)
     for lo in range(0, rounds, chunk):
@@ -527,198 +441,3 @@ def bootstrap(
         score_a, score_b = counts[:, 0] + half, counts[:, 1] + half
         out[lo:hi] = _fit_rows(graph, score_a, score_b, theta0, shared, tol, _BOOT_MAX_ITER)
     return out
-
-
-class _Multinomial:
-    """Multinomial count vectors with the observed frequencies, ``(size, k)`` per draw.
-
-    Args:
-        observed: int counts ``(k,)``; draws are multinomial(``n = observed.sum()``,
-            ``observed / n``).
-    """
-
-    def __init__(self, observed: np.ndarray) -> None:
-        observed = np.asarray(observed, dtype=np.int64)
-        self.n = n = int(observed.sum())
-        self.k = k = observed.size
-        scale = max(n - _SLACK_SD * math.sqrt(n), 0.0) / n
-        values, classes = np.unique(observed, return_inverse=True)
-        self.table = _PoissonTable.build(values * scale, classes, n)
-        self.lam = observed * scale
-        # Guide table over the cells for the categorical top-up draws.
-        cdf = np.cumsum(observed) / n
-        cdf[np.flatnonzero(observed)[-1] :] = np.inf  # never past the last observed cell
-        self.cell_bits = max(2, math.ceil(math.log2(_GUIDE_PER_ENTRY * k)))
-        self.cell_cdf = cdf
-        self.cell_guide = _guide(cdf, self.cell_bits, 0, 0)
-
-    def _poisson(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        if self.table is not None:
-            return self.table.draw(rng, size)
-        return rng.poisson(self.lam, size=(size, self.k))
-
-    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` independent count vectors, integer ``(size, k)``, each summing to ``n``."""
-        counts = self._poisson(rng, size)
-        totals = counts.sum(axis=1)
-        over = np.flatnonzero(totals > self.n)
-        while over.size:  # now and then: redraw the rounds whose Poisson total overshot n
-            counts[over] = self._poisson(rng, over.size)
-            totals[over] = counts[over].sum(axis=1)
-            over = over[totals[over] > self.n]
-        deficit = self.n - totals
-        m = int(deficit.sum())
-        if m:
-            uniform = _uniform_bits(rng, m)
-            cell = self.cell_guide[uniform >> (53 - self.cell_bits)]
-            _refine(cell, uniform, self.cell_cdf, np.zeros(1, dtype=np.int64))
-            cell += np.repeat(np.arange(size, dtype=np.int64) * self.k, deficit)
-            np.add.at(counts.reshape(-1), cell, np.ones(1, dtype=counts.dtype)[0])
-        return counts
-
-
-def _uniform_bits(rng: np.random.Generator, shape) -> np.ndarray:
-    """int64 array of 53 random bits each: ``u * 2**53`` for uniforms ``u`` in ``[0, 1)``."""
-    raw = rng.bit_generator.random_raw(shape)
-    raw >>= np.uint64(11)
-    return raw.view(np.int64)
-
-
-def _guide(cdf: np.ndarray, bits: int, value_offset: int, index_offset: int) -> np.ndarray:
-    """Guide table (Chen and Asau) of ``2**bits`` buckets for inversion of ``cdf``.
-
-    ``cdf`` is nondecreasing and ends with +inf; the answer for a uniform ``u`` is the first
-    index whose CDF exceeds ``u``. A bucket's entry is that answer plus ``value_offset`` when
-    it is the same for the whole bucket, else ``-1 -`` (the first candidate + ``index_offset``)
-    for :func:`_refine`. Bucket edges are exact (a power of two), so is the bucket of ``u``.
-    """
-    edges = np.arange((1 << bits) + 1) / (1 << bits)
-    first = np.searchsorted(cdf, edges[:-1], side="right")
-    single = cdf[first] >= edges[1:]
-    return np.where(single, first + value_offset, -1 - (first + index_offset))
-
-
-def _refine(values: np.ndarray, uniform: np.ndarray, cdf: np.ndarray, shift: np.ndarray) -> None:
-    """Finish, in place, the guide lookups of flat ``values`` that need a search in ``cdf``.
-
-    ``uniform`` holds the 53-bit uniforms of ``values``; the answer found at CDF index ``i``
-    becomes ``i + shift[j % shift.size]`` for flat position ``j``.
-    """
-    flat_values, flat_uniform = values.reshape(-1), uniform.reshape(-1)
-    search = np.flatnonzero(flat_values < 0)
-    if not search.size:
-        return
-    at = -1 - flat_values[search].astype(np.int64)
-    u = flat_uniform[search] * 2.0**-53
-    todo = np.flatnonzero(cdf[at] <= u)
-    while todo.size:  # the answer is the first index whose CDF exceeds u
-        at[todo] += 1
-        todo = todo[cdf[at[todo]] <= u[todo]]
-    flat_values[search] = at + shift[search % shift.size]
-
-
-class _PoissonTable:
-    """Poisson draws by table inversion, for columns that share a few distinct means.
-
-    Each distinct mean gets its CDF over ``mean +- _WIDTH * (sqrt(mean) + 1)`` (the mass
-    outside, below 1e-20, is far under the 2**-53 resolution of a uniform variate; it goes to
-    the extreme values) and a guide table of ``2**s`` buckets (:func:`_guide`): the top
-    ``s`` bits of a 53-bit uniform pick a bucket, which holds the count for most draws.
-    """
-
-    _WIDTH = 10.0
-    _MAX_ENTRIES = 1 << 21
-
-    cdf: np.ndarray  # all CDFs, concatenated; each ends with +inf
-    guide: np.ndarray  # all guide tables, concatenated
-    bits_col: np.ndarray  # int64 (k,): 53 - s, the shift giving a column's bucket
-    guide_col: np.ndarray  # int64 (k,): where each column's guide table starts
-    shift_col: np.ndarray  # int64 (k,): count = cdf index + shift
-
-    @classmethod
-    def build(cls, means: np.ndarray, classes: np.ndarray, total: int) -> _PoissonTable | None:
-        """Tables for distinct ``means`` ``(m,)``; column ``c`` has mean ``means[classes[c]]``.
-
-        ``total`` bounds the counts the caller will add up (it picks the integer width).
-        Returns None when the tables would be too big (then use ``Generator.poisson``).
-        """
-        spans = []
-        for lam in means.tolist():
-            half = cls._WIDTH * (math.sqrt(lam) + 1.0)
-            lo, hi = (max(0, math.floor(lam - half)), math.ceil(lam + half)) if lam else (0, 0)
-            bits = max(2, math.ceil(math.log2(_GUIDE_PER_ENTRY * (hi - lo + 1))))
-            spans.append((lo, hi, bits))
-        if sum((hi - lo + 1) + (1 << bits) for lo, hi, bits in spans) > cls._MAX_ENTRIES:
-            return None
-        cdfs, guides, guide_at, bits_of, shifts = [], [], [], [], []
-        offset = guide_offset = 0
-        for lam, (lo, hi, bits) in zip(means.tolist(), spans, strict=True):
-            ks = np.arange(lo, hi + 1, dtype=np.float64)
-            # log pmf relative to the mode, from the ratios pmf(k) / pmf(k - 1) = lam / k
-            mode = min(max(math.floor(lam), lo), hi) - lo
-            log_ratio = np.log(lam / ks[1:]) if lam > 0.0 else np.zeros(0)
-            log_pmf = np.concatenate([[0.0], np.cumsum(log_ratio)])
-            pmf = np.exp(log_pmf - log_pmf[mode])
-            cdf = np.cumsum(pmf) / pmf.sum()
-            cdf[-1] = np.inf
-            guides.append(_guide(cdf, bits, lo, offset))
-            cdfs.append(cdf)
-            guide_at.append(guide_offset)
-            bits_of.append(53 - bits)
-            shifts.append(lo - offset)
-            offset += ks.size
-            guide_offset += 1 << bits
-        table = cls()
-        table.cdf = np.concatenate(cdfs)
-        small = max(offset, total) < 1 << 31  # then int32: a smaller table, faster lookups
-        table.guide = np.concatenate(guides).astype(np.int32 if small else np.int64)
-        table.bits_col = np.asarray(bits_of, dtype=np.int64)[classes]
-        table.guide_col = np.asarray(guide_at, dtype=np.int64)[classes]
-        table.shift_col = np.asarray(shifts, dtype=np.int64)[classes]
-        return table
-
-    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """Integer ``(size, k)`` Poisson counts (int32 when they fit), one row per draw."""
-        uniform = _uniform_bits(rng, (size, self.bits_col.size))
-        bucket = uniform >> self.bits_col
-        bucket += self.guide_col
-        counts = self.guide[bucket]
-        _refine(counts, uniform, self.cdf, self.shift_col)
-        return counts
-
-
-def intervals(samples: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Per-model percentile interval of bootstrap samples.
-
-    Args:
-        samples: ``(R, n)`` ratings, one row per bootstrap round.
-        level: coverage, e.g. 0.95 for the 2.5% and 97.5% quantiles.
-
-    Returns:
-        ``(low, high)``, two float64 ``(n,)`` arrays.
-    """
-    if not 0.0 < level < 1.0:
-        raise ValueError("level must be between 0 and 1")
-    samples = np.asarray(samples, dtype=np.float64)
-    if samples.ndim != 2 or samples.shape[0] == 0:
-        raise ValueError("samples must have shape (R, n) with R >= 1")
-    low, high = np.quantile(samples, [(1.0 - level) / 2.0, (1.0 + level) / 2.0], axis=0)
-    return low, high
-
-
-def rank_upper_bounds(low: np.ndarray, high: np.ndarray) -> np.ndarray:
-    """Best (lowest) rank each model can plausibly hold: ``1 + #{j : low[j] > high[i]}``,
-    the number of models surely better (whole interval above) plus one.
-
-    Args:
-        low, high: interval bounds ``(n,)``.
-
-    Returns:
-        int64 ``(n,)``.
-    """
-    low = np.asarray(low, dtype=np.float64)
-    high = np.asarray(high, dtype=np.float64)
-    if low.shape != high.shape or low.ndim != 1:
-        raise ValueError("low and high must be 1-D arrays of the same length")
-    ordered = np.sort(low)
-    return 1 + (low.size - np.searchsorted(ordered, high, side="right")).astype(np.int64)

@@ -1,4 +1,4 @@
-"""Ranks: 1-based position by rating, equal ratings sharing the better rank."""
+"""Ranks and orderings by rating: 1-based positions (ties share the better rank), best first."""
 
 from __future__ import annotations
 
@@ -14,3 +14,11 @@ def competition_ranks(ratings: np.ndarray) -> np.ndarray:
     ordered = np.sort(ratings)[::-1]
     # For each rating, how many are strictly greater: the insertion point in descending order.
     return 1 + np.searchsorted(-ordered, -ratings, side="left")
+
+
+def best_first(ratings: np.ndarray) -> np.ndarray:
+    """Indices that order ``ratings`` (shape ``(n,)``) from highest to lowest.
+
+    Returns an int64 array of shape ``(n,)``; equal ratings keep their index order.
+    """
+    return np.argsort(-np.asarray(ratings, dtype=float), kind="stable")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, aliased
 from arena.errors import ValidationError
 from arena.models import Category, Competition, Model, Vote, Voter
 from arena.services.counting import counted_votes
-from arena.services.leaderboards import Board, board_frame
+from arena.services.leaderboards.boards import Board, board_frame
 
 VOTE_COLUMNS = [
     "vote_id", "created_at", "competition", "category", "prompt_id", "model_a", "model_b",
@@ -43,7 +43,7 @@ def pseudonym(secret: str, public_id: str | None) -> str | None:
 
 
 def votes_frame(session: Session, secret: str) -> pd.DataFrame:
-    """The counted votes of the log in id order, with the SPEC's columns.
+    """The counted votes of the log in id order, with the vote columns of docs/contract.md (3.6).
 
     Votes that do not count (cast too fast, over the daily cap, or by a flagged voter; see
     arena.services.counting) stay in the database for review but are not published, so the
@@ -93,7 +93,7 @@ def votes_document(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def leaderboard_document(b: Board) -> dict[str, Any]:
-    """The SPEC's leaderboard JSON: ``{scope, snapshot_id, computed_at, rows}``."""
+    """The leaderboard JSON (docs/contract.md, 3.5): ``{scope, snapshot_id, computed_at, rows}``."""
     snapshot = b.snapshot
     return {
         "scope": b.scope.key,

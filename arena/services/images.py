@@ -25,7 +25,8 @@ from arena.generation.base import ImageRequest, ProviderError
 from arena.generation.encoding import OUTPUT_FORMATS, encode
 from arena.media import new_image_name, write_image
 from arena.models import ApiKey, ApiUsage, Model
-from arena.services.catalog import get_model, parameter_schema
+from arena.services.catalog.listing import get_model
+from arena.services.catalog.model_page import parameter_schema
 from arena.sizes import resolve_size
 
 #: Parameters the gateway handles itself; the rest go to the provider.

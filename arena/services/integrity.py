@@ -1,9 +1,9 @@
 """Vote integrity: flagging voters (and rebuilding the live Elo without them) and the signals
 operators read on the admin dashboard: uncounted votes, votes per hour, anomaly scores, upsets.
 
-Signals recorded with each vote (arena.services.voting): ``response_ms`` (battle to vote),
-``flag`` (``fast`` or ``daily_cap``: kept, not counted) and ``expected_a`` (model A's expected
-score before the vote, from which upsets and anomaly scores follow).
+Signals recorded with each vote (``arena.services.voting.recording``): ``response_ms`` (battle
+to vote), ``flag`` (``fast`` or ``daily_cap``: kept, not counted) and ``expected_a`` (model A's
+expected score before the vote, from which upsets and anomaly scores follow).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Integer,
     bindparam,
     case,
@@ -28,11 +27,10 @@ from sqlalchemy.orm import Session, aliased
 
 from arena.db import Database, Prepared
 from arena.errors import NotFound, ValidationError, quoted
-from arena.models import Competition, Model, Rating, Scope, Vote, Voter, utcnow
-from arena.ratings import elo
+from arena.models import Competition, Model, Vote, Voter, utcnow
 from arena.ratings.signals import anomaly_scores
+from arena.services import rating_rows
 from arena.services.counting import counted_votes
-from arena.services.verification import replay_log
 
 #: A voter whose anomaly score reaches this is listed as suspicious (one-sided, p < 0.001).
 SUSPICIOUS_Z = 3.0
@@ -49,67 +47,6 @@ class FlagResult:
     flagged: bool
     votes: int
     votes_counted: int
-
-
-def lock_ratings(conn: Connection) -> list[Any]:
-    """Lock every rating row (PostgreSQL; SQLite's writer lock already holds them all).
-
-    In the votes' lock order, so a vote and a rebuild never wait on each other in a cycle.
-    Returns (scope id, model id, scope key, model slug) per row.
-    """
-    return conn.execute(
-        select(Rating.scope_id, Rating.model_id, Scope.key, Model.slug)
-        .join(Scope, Scope.id == Rating.scope_id)
-        .join(Model, Model.id == Rating.model_id)
-        .order_by(Rating.scope_id, Rating.model_id)
-        .with_for_update(of=Rating.__table__)
-    ).all()
-
-
-def rebuild_ratings(conn: Connection, k: float, locked: list[Any] | None = None) -> int:
-    """Rewrite every scope's Elo and record from a replay of the counted votes.
-
-    Runs inside the caller's write transaction, after ``lock_ratings`` (``locked`` is its
-    result; the rows are locked here when it is None). With every rating row locked, a vote in
-    flight has either committed before the replay reads the log (and is replayed under the
-    current rule) or waits and then reads the new voter state.
-
-    Returns:
-        The number of votes replayed.
-    """
-    rows = lock_ratings(conn) if locked is None else locked
-    with Session(bind=conn) as session:
-        replay, count = replay_log(session, k)
-    values = []
-    for scope_id, model_id, key, slug in rows:
-        record = replay.records.get((key, slug))
-        values.append(
-            {
-                "s": scope_id,
-                "m": model_id,
-                "elo": record.elo if record else elo.INITIAL,
-                "wins": record.wins if record else 0,
-                "losses": record.losses if record else 0,
-                "ties": record.ties if record else 0,
-                "battles": record.battles if record else 0,
-            }
-        )
-    if values:
-        table = Rating.__table__
-        conn.execute(
-            update(table)
-            .where(table.c.scope_id == bindparam("s"), table.c.model_id == bindparam("m"))
-            .values(
-                elo=bindparam("elo"),
-                wins=bindparam("wins"),
-                losses=bindparam("losses"),
-                ties=bindparam("ties"),
-                battles=bindparam("battles"),
-            )
-            .execution_options(synchronize_session=False),
-            values,
-        )
-    return count
 
 
 def set_voter_flag(
@@ -135,17 +72,19 @@ def set_voter_flag(
         if voter_id is None:
             raise NotFound(f"no voter {quoted(public_id)}", field="voter")
         # Ratings first, then the voter row: a vote takes them in that order too.
-        locked = lock_ratings(conn)
-        conn.execute(
-            update(Voter)
-            .where(Voter.id == voter_id)
-            .values(
-                flagged=flagged,
-                flag_reason=reason if flagged else None,
-                flagged_at=utcnow() if flagged else None,
-            )
+        rating_rows.rebuild_all(
+            conn,
+            k,
+            lambda: conn.execute(
+                update(Voter)
+                .where(Voter.id == voter_id)
+                .values(
+                    flagged=flagged,
+                    flag_reason=reason if flagged else None,
+                    flagged_at=utcnow() if flagged else None,
+                )
+            ),
         )
-        rebuild_ratings(conn, k, locked)
         votes, counted = conn.execute(
             select(func.count(), func.count().filter(counted_votes())).where(
                 Vote.voter_id == voter_id
@@ -311,7 +250,9 @@ def votes_per_hour(
     start = end - dt.timedelta(hours=hours)
     # Counted per hour in SQL (hours since the epoch), not by fetching every vote.
     if session.get_bind().dialect.name == "sqlite":
-        epoch_hour = func.cast(func.strftime("%s", Vote.created_at), Integer) / 3600
+        # Floor division: SQLAlchemy's "/" is true division and would make every second its
+        # own bucket.
+        epoch_hour = func.cast(func.strftime("%s", Vote.created_at), Integer) // 3600
     else:
         epoch_hour = func.floor(func.extract("epoch", Vote.created_at) / 3600)
     bucket = epoch_hour.label("bucket")

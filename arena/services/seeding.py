@@ -32,7 +32,7 @@ from arena.models import (
 )
 from arena.models.arena import COMPETITION_STATUSES
 from arena.models.catalog import MODEL_STATUSES, PARAMETER_GROUPS, PARAMETER_TYPES, PRICING_UNITS
-from arena.services.scopes import ensure_scopes_and_ratings
+from arena.services.rating_rows import ensure_scopes_and_ratings
 from arena.sizes import parse_size
 
 PROMPT_INPUTS = ("text", "negative_prompt", "seed", "width", "height")

@@ -11,7 +11,7 @@ from arena.models import Category, Competition, CompetitionModel, Model, Output,
 
 
 def competition_status(session: Session, *, public_only: bool = False) -> list[dict[str, Any]]:
-    """One dict per competition with the SPEC's status fields, ordered by slug.
+    """One dict per competition with the status fields of docs/contract.md (3.6), by slug.
 
     Fields: ``slug, name, category, status, prompts, models, model_ids, outputs_done,
     outputs_failed, outputs_missing, votes``. ``outputs_missing`` counts the (model, prompt)

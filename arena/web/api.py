@@ -9,7 +9,11 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from arena.db import storable
 from arena.errors import NotFound, UnsupportedMediaType, ValidationError, quoted
-from arena.services import exports, leaderboards, voting
+from arena.ratings.outcomes import CHOICES
+from arena.services import exports
+from arena.services.leaderboards import boards
+from arena.services.voting.battles import IssuedBattle, issue_battle
+from arena.services.voting.recording import SideResult, VoteResult, VoteRules, record_vote
 from arena.web.bodies import request_json
 from arena.web.db import get_db, get_session
 from arena.web.security import voting_limits
@@ -50,8 +54,8 @@ def json_body(*, required: bool) -> dict[str, Any]:
     return body
 
 
-def battle_json(battle: voting.IssuedBattle) -> dict[str, Any]:
-    """The SPEC's battle shape: nothing in it names a model."""
+def battle_json(battle: IssuedBattle) -> dict[str, Any]:
+    """The battle shape of docs/contract.md (3.5): nothing in it names a model."""
 
     def image(key: str) -> dict[str, str]:
         return {"image_url": url_for("arena.battle_image", key=key, _external=True)}
@@ -66,8 +70,8 @@ def battle_json(battle: voting.IssuedBattle) -> dict[str, Any]:
     }
 
 
-def vote_json(result: voting.VoteResult) -> dict[str, Any]:
-    def side(s: voting.SideResult) -> dict[str, Any]:
+def vote_json(result: VoteResult) -> dict[str, Any]:
+    def side(s: SideResult) -> dict[str, Any]:
         return {
             "model_id": s.model_id,
             "model_name": s.model_name,
@@ -102,12 +106,10 @@ def create_battle() -> Any:
         )
     if competition and not storable(competition):
         raise NotFound(f"no competition with slug {competition!r}", field="competition")
-    db = get_db()
-    voter = voting.ensure_voter(db, current_voter())
-    remember_voter(voter)
-    battle = voting.issue_battle(
-        db, voter, competition or None, ttl=current_app.config["BATTLE_TTL"]
+    battle = issue_battle(
+        get_db(), current_voter(), competition or None, ttl=current_app.config["BATTLE_TTL"]
     )
+    remember_voter(battle.voter)
     return jsonify(battle_json(battle)), 201
 
 
@@ -120,20 +122,20 @@ def vote(token: str) -> Any:
     if "winner" not in body:
         raise ValidationError("winner is required: left, right, tie or both_bad", field="winner")
     winner = body["winner"]
-    if not isinstance(winner, str) or winner not in voting.CHOICES:
+    if not isinstance(winner, str) or winner not in CHOICES:
         raise ValidationError(
             f"winner must be one of left, right, tie or both_bad, got {quoted(winner)}",
             field="winner",
         )
     if len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("no battle has this token", field="token")
-    result = voting.record_vote(
+    result = record_vote(
         get_db(),
         token,
         current_voter(),
         winner,
         k=current_app.config["ELO_K"],
-        rules=voting.VoteRules.from_config(current_app.config),
+        rules=VoteRules.from_config(current_app.config),
     )
     return jsonify(vote_json(result))
 
@@ -161,12 +163,10 @@ def leaderboard(scope: str) -> Any:
             field="snapshot",
         )
     snapshot_id = int(snapshot) if snapshot is not None else None
-    b = leaderboards.board(get_session(), scope, snapshot_id=snapshot_id)
+    b = boards.board(get_session(), scope, snapshot_id=snapshot_id)
     if fmt == "csv":
         name = scope.replace(":", "-")
-        return _csv_response(
-            exports.frame_to_csv(leaderboards.board_frame(b)), f"leaderboard-{name}.csv"
-        )
+        return _csv_response(exports.frame_to_csv(boards.board_frame(b)), f"leaderboard-{name}.csv")
     return jsonify(exports.leaderboard_document(b))
 
 

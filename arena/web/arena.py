@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from arena.db import storable
 from arena.errors import ArenaError, NotFound, ValidationError
 from arena.generation.encoding import BATTLE_MIMETYPE, battle_image
-from arena.services import voting
+from arena.services.voting import battles, recording
 from arena.web.db import get_db
 from arena.web.htmx import is_htmx, vary_on_htmx
 from arena.web.security import voting_limits
@@ -22,29 +22,21 @@ from arena.web.voters import current_voter, remember_voter
 bp = Blueprint("arena", __name__)
 
 
-def _issue(slug: str | None) -> tuple[voting.IssuedBattle | None, ArenaError | None]:
+def _page(slug: str | None) -> battles.VotingPage:
     if slug is not None and not storable(slug):
         raise NotFound(f"no competition with slug {slug!r}", field="competition")
-    db = get_db()
-    voter = voting.ensure_voter(db, current_voter())
-    remember_voter(voter)
-    try:
-        return voting.issue_battle(db, voter, slug, ttl=current_app.config["BATTLE_TTL"]), None
-    except ArenaError as exc:
-        if slug is not None and exc.status == 404:
-            raise  # an unknown competition is a 404 page, not an empty arena
-        return None, exc
-
-
-def _votes_so_far() -> int:
-    voter = current_voter()
-    return voting.voter_vote_count(get_db(), voter.id) if voter else 0
+    page = battles.voting_page(
+        get_db(), current_voter(), slug, ttl=current_app.config["BATTLE_TTL"]
+    )
+    remember_voter(page.voter)
+    return page
 
 
 def _render(
-    battle: Any,
+    battle: battles.IssuedBattle | None,
     *,
-    result: voting.VoteResult | None = None,
+    votes: int,
+    result: recording.VoteResult | None = None,
     problem: ArenaError | None = None,
     slug: str | None = None,
     status: int = 200,
@@ -54,7 +46,7 @@ def _render(
         "result": result,
         "problem": problem,
         "slug": slug,
-        "votes": _votes_so_far(),
+        "votes": votes,
     }
     template = "arena/_battle.html" if is_htmx() else "arena/vote.html"
     return vary_on_htmx(render_template(template, **context)), status
@@ -65,9 +57,9 @@ def _render(
 @voting_limits("battles")
 def vote_page(slug: str | None = None) -> Any:
     """A fresh battle, in the named competition or in one that needs votes."""
-    battle, problem = _issue(slug)
-    status = problem.status if problem is not None and slug is not None else 200
-    return _render(battle, problem=problem, slug=slug, status=status)
+    page = _page(slug)
+    status = page.problem.status if page.problem is not None and slug is not None else 200
+    return _render(page.battle, votes=page.votes, problem=page.problem, slug=slug, status=status)
 
 
 @bp.post("/arena/vote")
@@ -79,15 +71,15 @@ def vote() -> Any:
     slug = request.form.get("competition") or None
     if not token:
         raise ValidationError("the form lost its battle token; load a new battle", field="token")
-    result = voting.record_vote(
+    voted = recording.vote_from_page(
         get_db(),
         token,
         current_voter(),
         winner,
         k=current_app.config["ELO_K"],
-        rules=voting.VoteRules.from_config(current_app.config),
+        rules=recording.VoteRules.from_config(current_app.config),
     )
-    return _render(voting.battle_view(get_db(), token), result=result, slug=slug)
+    return _render(voted.battle, votes=voted.votes, result=voted.result, slug=slug)
 
 
 @bp.post("/arena/next")
@@ -98,8 +90,8 @@ def next_battle() -> Any:
     if not is_htmx():
         target = url_for("arena.vote_page", slug=slug) if slug else url_for("arena.vote_page")
         return redirect(target, code=303)
-    battle, problem = _issue(slug)
-    return _render(battle, problem=problem, slug=slug)
+    page = _page(slug)
+    return _render(page.battle, votes=page.votes, problem=page.problem, slug=slug)
 
 
 @bp.get("/battle-images/<key>.webp", endpoint="battle_image")
@@ -108,7 +100,7 @@ def battle_image_file(key: str) -> Response:
     if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
         raise NotFound("no such battle image")
     db = get_db()
-    source = voting.battle_image_source(db, key)
+    source = battles.battle_image_source(db, key)
     data = battle_image(
         current_app.config["MEDIA_DIR"],
         current_app.config["SECRET_KEY"],

@@ -23,8 +23,9 @@ from flask import (
 from markupsafe import Markup, escape
 
 from arena.errors import ValidationError
-from arena.models import Model
-from arena.services import catalog
+from arena.services.catalog import gallery, listing, models_api
+from arena.services.catalog.model_page import model_page
+from arena.services.catalog.pricing import offering_price
 from arena.web.db import get_session
 from arena.web.htmx import is_htmx, vary_on_htmx
 
@@ -55,19 +56,18 @@ def _api_base_url() -> str:
 @bp.get("/models")
 def index() -> Any:
     """The catalog: ``?q=`` search, creator/family/tag/status filters, ``?sort=rating|name``."""
-    session = get_session()
     chosen = {name: request.args.get(name, "").strip() for name in FILTERS}
     q = request.args.get("q", "").strip()[:MAX_QUERY]
     sort = request.args.get("sort", "rating")
-    if sort not in catalog.SORTS:
+    if sort not in listing.SORTS:
         sort = "rating"
-    rows = catalog.list_models(session, q=q, sort=sort, **chosen)
+    page = listing.catalog_page(get_session(), q=q, sort=sort, **chosen)
     context = {
-        "rows": rows,
+        "rows": page.rows,
         "q": q,
         "chosen": chosen,
         "sort": sort,
-        "filters": catalog.catalog_filters(session),
+        "filters": page.filters,
         "filtered": bool(q or any(chosen.values())),
     }
     template = "models/_results.html" if is_htmx() else "models/index.html"
@@ -76,8 +76,8 @@ def index() -> Any:
 
 @bp.get("/models/<model_id>")
 def detail(model_id: str) -> str:
-    """One model's page, carrying every fact of the reference model page."""
-    page = catalog.model_page(get_session(), model_id)
+    """One model's page, carrying every fact of docs/reference-model-page.md."""
+    page = model_page(get_session(), model_id)
     return render_template(
         "models/detail.html",
         page=page,
@@ -89,14 +89,14 @@ def detail(model_id: str) -> str:
 @bp.get("/models/<model_id>/gallery/<int:n>.png")
 def curated_image(model_id: str, n: int) -> Response:
     """Curated example ``n``, rendered by the offline builtin stand-in and cached."""
-    path = catalog.curated_image(get_session(), current_app.config["MEDIA_DIR"], model_id, n)
+    path = gallery.curated_image(get_session(), current_app.config["MEDIA_DIR"], model_id, n)
     return send_file(path, mimetype="image/png", max_age=86400)
 
 
 @bp.get("/models/<model_id>/arena/<image_name>")
 def arena_image(model_id: str, image_name: str) -> Response:
     """A model's output in a closed competition; 404 while its competition is not closed."""
-    image = catalog.closed_output_image(
+    image = gallery.closed_output_image(
         get_session(), current_app.config["MEDIA_DIR"], model_id, image_name
     )
     return send_file(image.path, mimetype=f"image/{image.format}", max_age=3600)
@@ -105,11 +105,13 @@ def arena_image(model_id: str, image_name: str) -> Response:
 # --- the models API ------------------------------------------------------------------------
 
 
-def _model_json(model: Model, standing: catalog.Standing | None) -> dict[str, Any]:
-    """One model in the OpenAI list shape, with the catalog's own fields after the standard ones."""
+def _model_json(entry: models_api.ModelEntry) -> dict[str, Any]:
+    """One model in the OpenAI list shape, with the catalog's own fields after the standard ones
+    (and its ``schema`` last when the entry carries one)."""
+    model, standing = entry.model, entry.standing
     providers = []
     for offering in model.offerings:
-        price = catalog.offering_price(offering)
+        price = offering_price(offering)
         providers.append(
             {
                 "provider": offering.provider.slug,
@@ -123,10 +125,10 @@ def _model_json(model: Model, standing: catalog.Standing | None) -> dict[str, An
                 "source_url": offering.source_url,
             }
         )
-    return {
+    body: dict[str, Any] = {
         "id": model.slug,
         "object": "model",
-        "created": catalog.model_created(model),
+        "created": models_api.model_created(model),
         "owned_by": model.creator or "unknown",
         "name": model.name,
         "summary": model.summary,
@@ -151,15 +153,16 @@ def _model_json(model: Model, standing: catalog.Standing | None) -> dict[str, An
         },
         "url": url_for("catalog.detail", model_id=model.slug, _external=True),
     }
+    if entry.schema is not None:
+        body["schema"] = entry.schema
+    return body
 
 
 @api_bp.get("/openai/v1/models")
 @api_bp.get("/v1/models")
 def list_models() -> Any:
     """Every model, as an OpenAI model list: ``{"object": "list", "data": [...]}``."""
-    session = get_session()
-    standings = catalog.overall_standings(session)
-    data = [_model_json(m, standings.get(m.slug)) for m in catalog.all_models(session)]
+    data = [_model_json(entry) for entry in models_api.model_entries(get_session())]
     return jsonify({"object": "list", "data": data})
 
 
@@ -170,9 +173,5 @@ def get_model(model_id: str) -> Any:
     flag = request.args.get("schema", "false").lower()
     if flag not in SCHEMA_FLAGS:
         raise ValidationError("schema must be true or false (or 1/0, yes/no)", field="schema")
-    session = get_session()
-    model = catalog.get_model(session, model_id)
-    body = _model_json(model, catalog.overall_standings(session).get(model.slug))
-    if SCHEMA_FLAGS[flag]:
-        body["schema"] = catalog.parameter_schema(model)
-    return jsonify(body)
+    entry = models_api.model_entry(get_session(), model_id, schema=SCHEMA_FLAGS[flag])
+    return jsonify(_model_json(entry))

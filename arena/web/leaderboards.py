@@ -6,64 +6,55 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
-from arena.services import leaderboards
+from arena.services.leaderboards.page import leaderboard_page
 from arena.web import charts
 from arena.web.db import get_session
 from arena.web.htmx import is_htmx, vary_on_htmx
 
 bp = Blueprint("leaderboards", __name__)
 
-SORTS = {
-    "rank": lambda r: (r["rank"], r["model_name"]),
-    "model": lambda r: r["model_name"].lower(),
-    "creator": lambda r: ((r["creator"] or "~").lower(), r["rank"]),
-    "elo": lambda r: -r["elo"],
-    "bt": lambda r: -(r["bt_rating"] if r["bt_rating"] is not None else float("-inf")),
-    "battles": lambda r: -r["battles"],
-    "win_rate": lambda r: -r["win_rate"],
-}
+
+def _figures(data: dict[str, Any] | None) -> dict[str, str] | None:
+    """The four SVG charts of a page's chart data, or None when there is nothing to draw."""
+    if data is None or not data["names"]:
+        return None
+    return {
+        "ratings": charts.ratings_with_intervals(
+            data["names"], data["ratings"], data["low"], data["high"], data["provisional"]
+        ),
+        "win_fraction": charts.heatmap(
+            data["names"],
+            data["win_fraction"],
+            title="Fraction of battles won, row model against column model (ties count half)",
+        ),
+        "battle_counts": charts.heatmap(
+            data["names"],
+            data["battle_counts"],
+            title="Battles between each pair",
+            fmt="{:.0f}",
+            diverging=False,
+        ),
+        "history": charts.elo_history(
+            data["history_names"], data["history_at"], data["history_series"]
+        ),
+    }
 
 
 def _page(key: str) -> Any:
-    session = get_session()
-    board = leaderboards.board(session, key)
-    sort = request.args.get("sort", "rank")
-    if sort not in SORTS:
-        sort = "rank"
-    reverse = request.args.get("dir") == "reverse"
-    board.rows.sort(key=SORTS[sort], reverse=reverse)
-    data = leaderboards.chart_data(session, board)
-    figures = None
-    if data is not None and data["names"]:
-        figures = {
-            "ratings": charts.ratings_with_intervals(
-                data["names"], data["ratings"], data["low"], data["high"], data["provisional"]
-            ),
-            "win_fraction": charts.heatmap(
-                data["names"],
-                data["win_fraction"],
-                title="Fraction of battles won, row model against column model (ties count half)",
-            ),
-            "battle_counts": charts.heatmap(
-                data["names"],
-                data["battle_counts"],
-                title="Battles between each pair",
-                fmt="{:.0f}",
-                diverging=False,
-            ),
-            "history": charts.elo_history(
-                data["history_names"], data["history_at"], data["history_series"]
-            ),
-        }
-    api_scope = key
+    page = leaderboard_page(
+        get_session(),
+        key,
+        sort=request.args.get("sort", "rank"),
+        reverse=request.args.get("dir") == "reverse",
+    )
     context = {
-        "board": board,
-        "menu": leaderboards.scope_menu(session),
-        "figures": figures,
-        "sort": sort,
-        "reverse": reverse,
-        "csv_url": url_for("api.leaderboard", scope=api_scope, format="csv"),
-        "json_url": url_for("api.leaderboard", scope=api_scope),
+        "board": page.board,
+        "menu": page.menu,
+        "figures": _figures(page.charts),
+        "sort": page.sort,
+        "reverse": page.reverse,
+        "csv_url": url_for("api.leaderboard", scope=key, format="csv"),
+        "json_url": url_for("api.leaderboard", scope=key),
         "votes_url": url_for("api.votes", format="csv"),
     }
     template = "leaderboards/_table.html" if is_htmx() else "leaderboards/index.html"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import session
 
-from arena.services.voting import VoterIdentity
+from arena.services.voting.voters import VoterIdentity
 
 _KEY = "voter"
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import random
-
 import pytest
 from sqlalchemy import func, select
 
 from arena.models import Output, Rating, Scope
-from arena.services import voting
 from arena.services.seeding import load_seeds
+from arena.services.voting.recording import VoteRules
 from arena.web.db import get_db
 
 pytestmark = pytest.mark.e2e
@@ -58,19 +56,12 @@ def test_admin_generates_a_competition_with_live_progress(app, admin_site, page)
     assert problems == []
 
 
-def test_admin_flags_a_suspicious_voter_from_the_dashboard(app, voting_app, admin_site, page):
-    with app.app_context():
-        db = get_db()
-        bot = voting.ensure_voter(db, None)
-        rng = random.Random(4)
-        for _ in range(4):
-            battle = voting.issue_battle(db, bot, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(
-                db, battle.token, bot, "left", k=32, rules=voting.VoteRules(min_vote_ms=60_000)
-            )
-        for _ in range(6):
-            battle = voting.issue_battle(db, bot, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(db, battle.token, bot, "left", k=32)
+def test_admin_flags_a_suspicious_voter_from_the_dashboard(
+    app, voting_app, votes, admin_site, page
+):
+    bot = votes.voter()
+    votes.cast(4, voter=bot, choice="left", rules=VoteRules(min_vote_ms=60_000), seed=4)
+    votes.cast(6, voter=bot, choice="left", seed=5)
     problems = _watch_console(page)
     _sign_in(page, admin_site, "/admin/")
     row = page.locator("tr", has_text=bot.public_id)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from arena.ratings import bradley_terry as bt
+from arena.ratings import confidence, pairs
 
 NAT = math.log(10.0) / 400.0  # log-odds per rating point
 
@@ -36,7 +37,7 @@ def centred(ratings: np.ndarray) -> np.ndarray:
     return ratings - ratings.mean() + 1000.0
 
 
-def fisher_se(cells: bt.Cells, ratings: np.ndarray) -> np.ndarray:
+def fisher_se(cells: pairs.Cells, ratings: np.ndarray) -> np.ndarray:
     """Standard errors (rating points) of mean-anchored ratings from the inverse Hessian."""
     n = cells.n_models
     p = 1.0 / (1.0 + 10.0 ** ((ratings[cells.b] - ratings[cells.a]) / 400.0))
@@ -48,56 +49,9 @@ def fisher_se(cells: bt.Cells, ratings: np.ndarray) -> np.ndarray:
     return np.sqrt(np.diag(np.linalg.pinv(h)))
 
 
-def test_aggregate_folds_pairs_and_counts():
-    model_a = np.array([0, 1, 1, 2, 0, 2, 1, 0])
-    model_b = np.array([1, 0, 0, 0, 1, 1, 2, 2])
-    outcome = np.array([0, 0, 2, 1, 1, 0, 2, 0], dtype=np.int8)
-    cells = bt.aggregate(model_a, model_b, outcome, 4)
-    # (0, 1): 0 beat 1; 1 beat 0 twice (once listed as (1, 0), once as (0, 1)); one tie.
-    # (0, 2): 0 beat 2 (listed as (2, 0) with b winning) and 0 beat 2 again.
-    # (1, 2): 2 beat 1 (listed as (2, 1) with a winning); one tie.
-    assert cells.a.tolist() == [0, 0, 1]
-    assert cells.b.tolist() == [1, 2, 2]
-    assert cells.wins_a.tolist() == [1, 2, 0]
-    assert cells.wins_b.tolist() == [2, 0, 1]
-    assert cells.ties.tolist() == [1, 0, 1]
-    assert cells.battles.tolist() == [4, 2, 2]
-    assert cells.total == 8
-    assert cells.n_models == 4
-    assert cells.a.dtype == np.int64
-    assert cells.wins_a.dtype == np.int64
-
-
-def test_aggregate_many_models_uses_the_same_counts():
-    rng = np.random.default_rng(3)
-    a = rng.integers(0, 3000, 5000)
-    b = (a + rng.integers(1, 3000, 5000)) % 3000
-    outcome = rng.integers(0, 3, 5000).astype(np.int8)
-    cells = bt.aggregate(a, b, outcome, 3000)
-    assert cells.total == 5000
-    assert np.all(cells.a < cells.b)
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    i = 17
-    mask = (lo == cells.a[i]) & (hi == cells.b[i])
-    won_lo = ((outcome == 0) & (a < b)) | ((outcome == 1) & (a > b))
-    assert cells.wins_a[i] == np.sum(mask & won_lo)
-    assert cells.ties[i] == np.sum(mask & (outcome == 2))
-
-
-def test_aggregate_rejects_bad_battles():
-    with pytest.raises(ValueError, match="itself"):
-        bt.aggregate(np.array([1]), np.array([1]), np.array([0]), 3)
-    with pytest.raises(ValueError, match="indices"):
-        bt.aggregate(np.array([0]), np.array([3]), np.array([0]), 3)
-    with pytest.raises(ValueError, match="outcome"):
-        bt.aggregate(np.array([0]), np.array([1]), np.array([3]), 3)
-    with pytest.raises(ValueError, match="length"):
-        bt.aggregate(np.array([0, 1]), np.array([1]), np.array([0]), 3)
-
-
 def test_aggregate_empty_log_gives_anchor_ratings():
     empty = np.zeros(0, dtype=np.int64)
-    cells = bt.aggregate(empty, empty, empty.astype(np.int8), 3)
+    cells = pairs.aggregate(empty, empty, empty.astype(np.int8), 3)
     assert cells.total == 0
     assert bt.fit(cells).tolist() == [1000.0] * 3
     assert bt.bootstrap(cells, 4, np.random.default_rng(0)).shape == (4, 3)
@@ -129,7 +83,7 @@ def test_fit_agrees_with_independent_logistic_mle():
     result = optimize.minimize(nll, np.zeros(7), jac=True, method="BFGS", options={"gtol": 1e-10})
     reference = centred(np.concatenate([[0.0], result.x]))
 
-    ratings = bt.fit(bt.aggregate(a, b, outcome, 8))
+    ratings = bt.fit(pairs.aggregate(a, b, outcome, 8))
     assert ratings.dtype == np.float64
     assert ratings.mean() == pytest.approx(1000.0, abs=1e-9)
     assert np.max(np.abs(ratings - reference)) < 0.5
@@ -140,7 +94,7 @@ def test_fit_recovers_truth_on_large_synthetic_data():
     rng = np.random.default_rng(7)
     truth = rng.normal(1000.0, 150.0, 20)
     a, b, outcome = battles(rng, truth, 1_000_000)
-    cells = bt.aggregate(a, b, outcome, 20)
+    cells = pairs.aggregate(a, b, outcome, 20)
     ratings = bt.fit(cells)
     error = np.abs(ratings - centred(truth))
     assert error.max() < 5.0
@@ -151,19 +105,20 @@ def test_fit_is_invariant_to_battle_order_and_label_swaps():
     rng = np.random.default_rng(5)
     truth = rng.normal(1000.0, 200.0, 12)
     a, b, outcome = battles(rng, truth, 5000)
-    ratings = bt.fit(bt.aggregate(a, b, outcome, 12))
+    ratings = bt.fit(pairs.aggregate(a, b, outcome, 12))
 
     order = rng.permutation(a.size)
-    shuffled = bt.fit(bt.aggregate(a[order], b[order], outcome[order], 12))
+    shuffled = bt.fit(pairs.aggregate(a[order], b[order], outcome[order], 12))
     np.testing.assert_allclose(shuffled, ratings, rtol=0, atol=1e-9)
 
     flip = rng.random(a.size) < 0.5  # present half of the battles the other way round
     swapped_outcome = np.where(flip & (outcome < 2), 1 - outcome, outcome).astype(np.int8)
-    swapped = bt.fit(bt.aggregate(np.where(flip, b, a), np.where(flip, a, b), swapped_outcome, 12))
+    swapped_cells = pairs.aggregate(np.where(flip, b, a), np.where(flip, a, b), swapped_outcome, 12)
+    swapped = bt.fit(swapped_cells)
     np.testing.assert_allclose(swapped, ratings, rtol=0, atol=1e-9)
 
     relabel = rng.permutation(12)  # model i becomes model relabel[i]
-    renamed = bt.fit(bt.aggregate(relabel[a], relabel[b], outcome, 12))
+    renamed = bt.fit(pairs.aggregate(relabel[a], relabel[b], outcome, 12))
     np.testing.assert_allclose(renamed[relabel], ratings, rtol=0, atol=1e-8)
 
 
@@ -174,14 +129,14 @@ def test_fit_is_invariant_to_battle_order_and_label_swaps():
 def test_fit_batch_equals_fit_row_by_row(models, n_battles):
     rng = np.random.default_rng(models)
     truth = rng.normal(1000.0, 150.0, models)
-    cells = bt.aggregate(*battles(rng, truth, n_battles), models)
+    cells = pairs.aggregate(*battles(rng, truth, n_battles), models)
     p = cells.a.size
     counts = rng.multinomial(
         n_battles,
         np.concatenate([cells.wins_a, cells.wins_b, cells.ties]) / cells.total,
         size=6,
     ).reshape(6, 3, p)
-    one_by_one = np.array([bt.fit(bt.Cells(cells.a, cells.b, *c, models)) for c in counts])
+    one_by_one = np.array([bt.fit(pairs.Cells(cells.a, cells.b, *c, models)) for c in counts])
     cold = bt.fit_batch(counts[:, 0], counts[:, 1], counts[:, 2], cells)
     warm = bt.fit_batch(counts[:, 0], counts[:, 1], counts[:, 2], cells, start=bt.fit(cells))
     assert cold.shape == (6, models)
@@ -194,7 +149,7 @@ def test_fit_undefeated_model_is_finite_and_first():
     a = np.array([0] * 10 + [1, 1, 2, 2])
     b = np.array([1, 2] * 5 + [2, 2, 1, 1])
     outcome = np.array([0] * 10 + [0, 2, 0, 1], dtype=np.int8)
-    ratings = bt.fit(bt.aggregate(a, b, outcome, 3))
+    ratings = bt.fit(pairs.aggregate(a, b, outcome, 3))
     assert np.all(np.isfinite(ratings))
     assert ratings[0] - ratings[1:].max() > 500.0
     assert ratings.mean() == pytest.approx(1000.0, abs=1e-9)
@@ -204,10 +159,10 @@ def test_fit_model_without_battles_stays_at_anchor():
     rng = np.random.default_rng(2)
     truth = rng.normal(1000.0, 150.0, 5)
     a, b, outcome = battles(rng, truth, 500)
-    ratings = bt.fit(bt.aggregate(a, b, outcome, 6))  # model 5 never played
+    ratings = bt.fit(pairs.aggregate(a, b, outcome, 6))  # model 5 never played
     assert ratings[5] == pytest.approx(1000.0, abs=1e-9)
     assert ratings.mean() == pytest.approx(1000.0, abs=1e-9)
-    samples = bt.bootstrap(bt.aggregate(a, b, outcome, 6), 50, np.random.default_rng(1))
+    samples = bt.bootstrap(pairs.aggregate(a, b, outcome, 6), 50, np.random.default_rng(1))
     np.testing.assert_allclose(samples[:, 5], 1000.0, atol=1e-6)
 
 
@@ -216,7 +171,7 @@ def test_fit_disconnected_groups_are_each_centred_on_anchor():
     a = np.array([0, 0, 1, 2, 2, 3, 3])
     b = np.array([1, 1, 0, 3, 3, 2, 2])
     outcome = np.array([0, 0, 0, 0, 2, 0, 1], dtype=np.int8)
-    ratings = bt.fit(bt.aggregate(a, b, outcome, 4))
+    ratings = bt.fit(pairs.aggregate(a, b, outcome, 4))
     assert ratings[0] > ratings[1]
     assert ratings[:2].mean() == pytest.approx(1000.0, abs=1e-6)
     assert ratings[2:].mean() == pytest.approx(1000.0, abs=1e-6)
@@ -225,7 +180,7 @@ def test_fit_disconnected_groups_are_each_centred_on_anchor():
 def test_fit_two_models_match_the_closed_form():
     # 30 wins, 10 losses and 10 ties: score 35 of 50, so P = 0.7 and the gap is
     # 400 * log10(0.7 / 0.3) (less a pull toward the mean of under a tenth of a point).
-    cells = bt.Cells(
+    cells = pairs.Cells(
         np.array([0]), np.array([1]), np.array([30]), np.array([10]), np.array([10]), 2
     )
     ratings = bt.fit(cells)
@@ -237,7 +192,7 @@ def test_fit_two_models_match_the_closed_form():
 def test_bootstrap_is_reproducible_with_the_same_seed():
     rng = np.random.default_rng(9)
     truth = rng.normal(1000.0, 150.0, 10)
-    cells = bt.aggregate(*battles(rng, truth, 3000), 10)
+    cells = pairs.aggregate(*battles(rng, truth, 3000), 10)
     first = bt.bootstrap(cells, 200, np.random.default_rng(42))
     second = bt.bootstrap(cells, 200, np.random.default_rng(42))
     other = bt.bootstrap(cells, 200, np.random.default_rng(43))
@@ -252,8 +207,8 @@ def test_bootstrap_intervals_cover_the_truth():
     for seed in range(3):
         rng = np.random.default_rng(100 + seed)
         truth = rng.normal(1000.0, 150.0, 20)
-        cells = bt.aggregate(*battles(rng, truth, 20_000), 20)
-        low, high = bt.intervals(bt.bootstrap(cells, 500, rng))
+        cells = pairs.aggregate(*battles(rng, truth, 20_000), 20)
+        low, high = confidence.intervals(bt.bootstrap(cells, 500, rng))
         target = centred(truth)
         covered += int(np.sum((low <= target) & (target <= high)))
         total += truth.size
@@ -265,38 +220,9 @@ def test_bootstrap_widths_match_fisher_standard_errors():
     # (a tie scores 1/2 with no spread), while the bootstrap sees the actual, smaller one.
     rng = np.random.default_rng(21)
     truth = rng.normal(1000.0, 150.0, 15)
-    cells = bt.aggregate(*battles(rng, truth, 30_000, tie=0.0), 15)
+    cells = pairs.aggregate(*battles(rng, truth, 30_000, tie=0.0), 15)
     ratings = bt.fit(cells)
-    low, high = bt.intervals(bt.bootstrap(cells, 1000, rng, start=ratings))
+    low, high = confidence.intervals(bt.bootstrap(cells, 1000, rng, start=ratings))
     expected = 2.0 * 1.959964 * fisher_se(cells, ratings)
     np.testing.assert_allclose(high - low, expected, rtol=0.15)
     assert np.all((low < ratings) & (ratings < high))
-
-
-def test_bootstrap_counts_are_multinomial():
-    observed = np.array([50, 30, 0, 15, 4, 1])
-    sampler = bt._Multinomial(observed)
-    counts = sampler.draw(np.random.default_rng(4), 100_000)
-    n, p = observed.sum(), observed / observed.sum()
-    assert np.issubdtype(counts.dtype, np.integer)
-    assert np.all(counts.sum(axis=1) == n)
-    assert np.all(counts[:, 2] == 0)
-    se_mean = np.sqrt(n * p * (1 - p) / counts.shape[0])
-    assert np.all(np.abs(counts.mean(axis=0) - n * p) <= 4 * se_mean + 1e-12)
-    covariance = n * (np.diag(p) - np.outer(p, p))
-    np.testing.assert_allclose(np.cov(counts.T), covariance, atol=0.03 * covariance.max())
-
-
-def test_intervals_are_per_model_quantiles():
-    samples = np.stack([np.arange(101.0), 1000.0 - np.arange(101.0)], axis=1)
-    low, high = bt.intervals(samples, level=0.9)
-    np.testing.assert_allclose(low, [5.0, 905.0])
-    np.testing.assert_allclose(high, [95.0, 995.0])
-
-
-def test_rank_upper_bounds_counts_models_surely_better():
-    low = np.array([1100.0, 1050.0, 1000.0, 900.0, 1040.0])
-    high = np.array([1200.0, 1120.0, 1060.0, 1000.0, 1045.0])
-    # Model 2 (high 1060) is surely behind model 0 only (low 1100); model 3 (high 1000)
-    # behind models 0, 1, 4; model 4 (high 1045) behind model 0 and model 1 (low 1050).
-    assert bt.rank_upper_bounds(low, high).tolist() == [1, 1, 2, 4, 3]

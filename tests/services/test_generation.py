@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from arena.errors import NotFound, ValidationError
 from arena.generation import registry
 from arena.generation.base import ImageProvider, ImageRequest, ImageResult, ProviderError
-from arena.generation.builtin_render import render_png
+from arena.generation.builtin.render import render_png
 from arena.media import image_path
 from arena.models import Model, Output, Prompt, Provider, ProviderOffering
 from arena.services import generation

@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 
 from arena.errors import NotFound, ValidationError
 from arena.models import Model, Rating, Scope, Snapshot, SnapshotRow, Vote, Voter
-from arena.services import integrity, voting
-from arena.services.leaderboards import publish_snapshots
+from arena.services import integrity
+from arena.services.leaderboards.publishing import publish_snapshots
 from arena.services.verification import verify
+from arena.services.voting.battles import battle_image_source, issue_battle, token_hash
+from arena.services.voting.recording import VoteRules, record_vote
+from arena.services.voting.voters import ensure_voter
 from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
@@ -25,14 +28,6 @@ K = 32.0
 def db(voting_app):
     with voting_app.app_context():
         yield get_db()
-
-
-NO_RULES = voting.VoteRules()
-
-
-def _vote(db, voter, choice="left", *, rules=NO_RULES, rng=None):
-    battle = voting.issue_battle(db, voter, COMPETITION, rng=rng or random.Random())
-    return voting.record_vote(db, battle.token, voter, choice, k=K, rules=rules)
 
 
 def _ratings(db) -> dict[tuple[str, str], tuple]:
@@ -60,10 +55,10 @@ def _assert_verified(db) -> None:
     assert mismatches == []
 
 
-def test_fast_vote_is_logged_flagged_and_not_counted(db):
-    voter = voting.ensure_voter(db, None)
+def test_fast_vote_is_logged_flagged_and_not_counted(db, votes):
+    voter = ensure_voter(db, None)
     before = _ratings(db)
-    result = _vote(db, voter, rules=voting.VoteRules(min_vote_ms=60_000))
+    result = votes.cast(voter=voter, choice="left", rules=VoteRules(min_vote_ms=60_000))[0]
     assert not result.counted and result.not_counted == "fast"
     assert result.left.elo_before == result.left.elo_after == 1000
     assert _ratings(db) == before
@@ -74,10 +69,13 @@ def test_fast_vote_is_logged_flagged_and_not_counted(db):
     _assert_verified(db)
 
 
-def test_votes_beyond_the_daily_cap_are_not_counted(db):
-    voter = voting.ensure_voter(db, None)
-    rules = voting.VoteRules(daily_cap=3)
-    results = [_vote(db, voter, rules=rules, rng=random.Random(i)) for i in range(5)]
+def test_votes_beyond_the_daily_cap_are_not_counted(db, votes):
+    voter = ensure_voter(db, None)
+    rules = VoteRules(daily_cap=3)
+    results = [
+        votes.cast(voter=voter, choice="left", rules=rules, rng=random.Random(i))[0]
+        for i in range(5)
+    ]
     assert [r.not_counted for r in results] == [None, None, None, "daily_cap", "daily_cap"]
     # Yesterday's votes do not count towards today's cap.
     with db.session() as session:
@@ -85,7 +83,7 @@ def test_votes_beyond_the_daily_cap_are_not_counted(db):
         assert row.votes_today == 5
         row.votes_day = row.votes_day - dt.timedelta(days=1)
         session.commit()
-    assert _vote(db, voter, rules=rules).counted
+    assert votes.cast(voter=voter, choice="left", rules=rules)[0].counted
     with db.session() as session:
         battles = session.scalar(
             select(func.sum(Rating.battles)).join(Scope).where(Scope.key == "overall")
@@ -94,14 +92,14 @@ def test_votes_beyond_the_daily_cap_are_not_counted(db):
     _assert_verified(db)
 
 
-def test_flagging_a_voter_rebuilds_the_live_elo_without_their_votes(db):
-    honest = voting.ensure_voter(db, None)
-    suspect = voting.ensure_voter(db, None)
+def test_flagging_a_voter_rebuilds_the_live_elo_without_their_votes(db, votes):
+    honest = ensure_voter(db, None)
+    suspect = ensure_voter(db, None)
     rng = random.Random(5)
     for i in range(30):
-        _vote(db, honest, rng.choice(["left", "right", "tie"]), rng=rng)
+        votes.cast(voter=honest, choice=rng.choice(["left", "right", "tie"]), rng=rng)
         if i % 3 == 0:
-            _vote(db, suspect, "left", rng=rng)
+            votes.cast(voter=suspect, choice="left", rng=rng)
     with_suspect = _ratings(db)
 
     result = integrity.set_voter_flag(
@@ -115,7 +113,7 @@ def test_flagging_a_voter_rebuilds_the_live_elo_without_their_votes(db):
     _assert_verified(db)
 
     # New votes of a flagged voter are kept, not counted, and say why.
-    later = _vote(db, suspect, "left", rng=rng)
+    later = votes.cast(voter=suspect, choice="left", rng=rng)[0]
     assert not later.counted and later.not_counted == "voter_flagged"
     assert _ratings(db) == flagged
     _assert_verified(db)
@@ -130,13 +128,13 @@ def test_flagging_a_voter_rebuilds_the_live_elo_without_their_votes(db):
         assert not voter.flagged and voter.flag_reason is None and voter.flagged_at is None
 
 
-def test_flagged_voters_are_left_out_of_published_snapshots(db):
-    honest = voting.ensure_voter(db, None)
-    suspect = voting.ensure_voter(db, None)
+def test_flagged_voters_are_left_out_of_published_snapshots(db, votes):
+    honest = ensure_voter(db, None)
+    suspect = ensure_voter(db, None)
     rng = random.Random(8)
     for _ in range(12):
-        _vote(db, honest, rng.choice(["left", "right"]), rng=rng)
-        _vote(db, suspect, "left", rng=rng)
+        votes.cast(voter=honest, choice=rng.choice(["left", "right"]), rng=rng)
+        votes.cast(voter=suspect, choice="left", rng=rng)
     integrity.set_voter_flag(db, suspect.public_id, flagged=True, reason="bot", k=K)
     with db.session() as session:
         publish_snapshots(session, rounds=0, seed=1, min_battles=1, k=K)
@@ -151,7 +149,7 @@ def test_flagged_voters_are_left_out_of_published_snapshots(db):
 
 
 def test_set_voter_flag_validates_its_input(db):
-    voter = voting.ensure_voter(db, None)
+    voter = ensure_voter(db, None)
     with pytest.raises(NotFound):
         integrity.set_voter_flag(db, "nobody", flagged=True, reason="x", k=K)
     with pytest.raises(ValidationError) as missing:
@@ -163,10 +161,10 @@ def test_set_voter_flag_validates_its_input(db):
         assert not session.scalar(select(Voter.flagged).where(Voter.id == voter.id))
 
 
-def test_contrarian_voter_gets_a_high_anomaly_score_and_is_listed(db):
+def test_contrarian_voter_gets_a_high_anomaly_score_and_is_listed(db, votes):
     rng = random.Random(11)
-    crowd = [voting.ensure_voter(db, None) for _ in range(4)]
-    contrarian = voting.ensure_voter(db, None)
+    crowd = [ensure_voter(db, None) for _ in range(4)]
+    contrarian = ensure_voter(db, None)
     # The crowd agrees on a hidden order (lower model id is better) and builds the Elo.
     with db.session() as session:
         rank = {m.id: i for i, m in enumerate(session.scalars(select(Model).order_by(Model.id)))}
@@ -175,19 +173,17 @@ def test_contrarian_voter_gets_a_high_anomaly_score_and_is_listed(db):
         with db.session() as session:
             from arena.models import Battle
 
-            battle = session.scalar(
-                select(Battle).where(Battle.token_hash == voting.token_hash(token))
-            )
+            battle = session.scalar(select(Battle).where(Battle.token_hash == token_hash(token)))
             return "left" if rank[battle.left_model_id] < rank[battle.right_model_id] else "right"
 
     for i in range(240):
         voter = crowd[i % 4]
-        battle = voting.issue_battle(db, voter, COMPETITION, rng=rng)
-        voting.record_vote(db, battle.token, voter, crowd_choice(battle.token), k=K)
+        battle = issue_battle(db, voter, COMPETITION, rng=rng)
+        record_vote(db, battle.token, voter, crowd_choice(battle.token), k=K)
     for _ in range(30):
-        battle = voting.issue_battle(db, contrarian, COMPETITION, rng=rng)
+        battle = issue_battle(db, contrarian, COMPETITION, rng=rng)
         choice = "right" if crowd_choice(battle.token) == "left" else "left"
-        voting.record_vote(db, battle.token, contrarian, choice, k=K)
+        record_vote(db, battle.token, contrarian, choice, k=K)
 
     with db.session() as session:
         scored = integrity.refresh_anomaly_scores(session)
@@ -210,11 +206,11 @@ def test_contrarian_voter_gets_a_high_anomaly_score_and_is_listed(db):
         assert all(u.winner_expected <= integrity.UPSET_EXPECTED for u in upsets)
 
 
-def test_votes_per_hour_counts_each_hour(db):
-    voter = voting.ensure_voter(db, None)
+def test_votes_per_hour_counts_each_hour(db, votes):
+    voter = ensure_voter(db, None)
     for i in range(3):
-        _vote(db, voter, rng=random.Random(i))
-    _vote(db, voter, rules=voting.VoteRules(min_vote_ms=60_000))
+        votes.cast(voter=voter, choice="left", rng=random.Random(i))
+    votes.cast(voter=voter, choice="left", rules=VoteRules(min_vote_ms=60_000))
     _age_votes(db, dt.timedelta(hours=2), vote_id=1)
     with db.session() as session:
         hours = integrity.votes_per_hour(session, hours=6)
@@ -224,8 +220,8 @@ def test_votes_per_hour_counts_each_hour(db):
     assert sum(h.votes for h in hours) == 4
 
 
-def test_flagging_while_votes_are_in_flight_keeps_the_log_and_ratings_consistent(db):
-    voters = [voting.ensure_voter(db, None) for _ in range(4)]
+def test_flagging_while_votes_are_in_flight_keeps_the_log_and_ratings_consistent(db, votes):
+    voters = [ensure_voter(db, None) for _ in range(4)]
     target = voters[0]
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -234,7 +230,7 @@ def test_flagging_while_votes_are_in_flight_keeps_the_log_and_ratings_consistent
         rng = random.Random(seed)
         try:
             while not stop.is_set():
-                _vote(db, voter, rng.choice(["left", "right", "tie"]), rng=rng)
+                votes.cast(voter=voter, choice=rng.choice(["left", "right", "tie"]), rng=rng)
         except BaseException as exc:  # surfaced below
             errors.append(exc)
 
@@ -254,15 +250,15 @@ def test_flagging_while_votes_are_in_flight_keeps_the_log_and_ratings_consistent
     _assert_verified(db)
 
 
-def test_vote_export_publishes_only_counted_votes(db, voting_app):
+def test_vote_export_publishes_only_counted_votes(db, voting_app, votes):
     from arena.services import exports
 
-    honest, suspect = voting.ensure_voter(db, None), voting.ensure_voter(db, None)
+    honest, suspect = ensure_voter(db, None), ensure_voter(db, None)
     rng = random.Random(9)
     for _ in range(3):
-        _vote(db, honest, rng=rng)
-        _vote(db, suspect, rng=rng)
-    _vote(db, honest, rules=voting.VoteRules(min_vote_ms=60_000), rng=rng)
+        votes.cast(voter=honest, choice="left", rng=rng)
+        votes.cast(voter=suspect, choice="left", rng=rng)
+    votes.cast(voter=honest, choice="left", rules=VoteRules(min_vote_ms=60_000), rng=rng)
     integrity.set_voter_flag(db, suspect.public_id, flagged=True, reason="bot", k=K)
     with db.session() as session:
         frame = exports.votes_frame(session, "secret")
@@ -271,21 +267,42 @@ def test_vote_export_publishes_only_counted_votes(db, voting_app):
         assert session.scalar(select(func.count()).select_from(Vote)) == 7
 
 
-def test_a_battle_whose_output_was_hidden_takes_no_vote_and_hides_its_image(db):
+def test_a_battle_whose_output_was_hidden_takes_no_vote_and_hides_its_image(db, votes):
     from arena.errors import Gone
     from arena.models import Battle, Output
 
-    voter = voting.ensure_voter(db, None)
-    battle = voting.issue_battle(db, voter, COMPETITION, rng=random.Random(2))
-    assert voting.battle_image_source(db, battle.left_image_key).image_name
+    voter = ensure_voter(db, None)
+    battle = issue_battle(db, voter, COMPETITION, rng=random.Random(2))
+    assert battle_image_source(db, battle.left_image_key).image_name
     with db.session() as session:
         row = session.scalar(select(Battle))
         session.get(Output, row.right_output_id).hidden = True
         session.commit()
     with pytest.raises(Gone, match="withdrew"):
-        voting.battle_image_source(db, battle.right_image_key)
+        battle_image_source(db, battle.right_image_key)
     with pytest.raises(Gone, match="withdrew"):
-        voting.record_vote(db, battle.token, voter, "left", k=K)
+        record_vote(db, battle.token, voter, "left", k=K)
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Vote)) == 0
         assert session.scalar(select(Battle.voted_at)) is None
+
+
+def test_votes_per_hour_counts_votes_at_different_seconds_of_one_hour(db, votes):
+    # Regression: on SQLite the hour bucket was a true division, so every second was its own
+    # group and later groups overwrote earlier ones (69 votes in one hour showed as 1).
+    votes.cast(6, seed=3)
+    now = dt.datetime(2026, 5, 4, 15, 30, tzinfo=dt.UTC)
+    hour = dt.datetime(2026, 5, 4, 13, tzinfo=dt.UTC)
+    with db.session() as session:
+        for offset, vote in zip(
+            (0, 1, 59, 61, 1800, 3599), session.scalars(select(Vote).order_by(Vote.id)), strict=True
+        ):
+            vote.created_at = hour + dt.timedelta(seconds=offset)
+        session.commit()
+        hours = integrity.votes_per_hour(session, hours=4, now=now)
+    assert [(h.hour, h.votes) for h in hours] == [
+        (hour - dt.timedelta(hours=1), 0),
+        (hour, 6),
+        (hour + dt.timedelta(hours=1), 0),
+        (hour + dt.timedelta(hours=2), 0),
+    ]

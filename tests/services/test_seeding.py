@@ -1,4 +1,7 @@
-"""Seeding: the reference facts land, reruns change nothing, edits update, errors write nothing."""
+"""Seeding: the reference facts land, reruns change nothing, edits update, errors write nothing.
+
+The reference facts are those of docs/reference-model-page.md.
+"""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ def _model_slugs(app) -> list[str]:
         return list(session.scalars(select(Model.slug)))
 
 
-def test_create_battle_returns_the_spec_shape_and_no_model_identity(api, voting_app):
+def test_create_battle_returns_the_contract_shape_and_no_model_identity(api, voting_app):
     response = api.post("/api/v1/battles", json={"competition": COMPETITION})
     assert response.status_code == 201
     body = response.get_json()

@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-import random
 
 import pytest
 
-from arena.services import leaderboards, voting
+from arena.services.leaderboards.publishing import publish_snapshots
 from arena.web.db import get_db
 
 
 @pytest.fixture
-def board_client(voting_app):
-    with voting_app.app_context():
-        db = get_db()
-        voter = voting.ensure_voter(db, None)
-        rng = random.Random(9)
-        for _ in range(40):
-            battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(db, battle.token, voter, rng.choice(["left", "right"]), k=32)
+def board_client(voting_app, votes):
+    votes.cast(40, seed=9)
     return voting_app.test_client()
 
 
 def _publish(app):
     with app.app_context(), get_db().session() as session:
-        leaderboards.publish_snapshots(session, rounds=50, seed=3)
+        publish_snapshots(session, rounds=50, seed=3)
 
 
 def test_leaderboard_page_before_a_snapshot_shows_live_elo(board_client):

@@ -1,9 +1,8 @@
-"""Model pages and the catalog: every reference fact, arena figures, anonymity, htmx search."""
+"""Model pages and catalog: every fact of docs/reference-model-page.md, anonymity, htmx search."""
 
 from __future__ import annotations
 
 import html
-import random
 import re
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from sqlalchemy import func, select, update
 
 from arena.media import image_path
 from arena.models import Competition, Model, Output, Prompt
-from arena.services import generation, voting
+from arena.services import generation
 from arena.services.seeding import load_seeds
 from arena.web.db import get_db
 
@@ -129,7 +128,7 @@ def test_model_page_carries_every_fact_of_the_reference_page(seeded):
         "Image Gallery", "Example Prompt", "Code Examples", "About", "Frequently Asked Questions",
     ]  # fmt: skip
     positions = [page.index(f">{h}</h2>") for h in headings]
-    assert positions == sorted(positions)  # the reference page's order
+    assert positions == sorted(positions)  # the order of docs/reference-model-page.md
 
 
 def test_model_page_code_examples_point_at_this_server(seeded):
@@ -206,8 +205,9 @@ def test_curated_gallery_images_are_rendered_once_and_cached(seeded):
 
 @pytest.fixture
 def reference_app(app, small_seeds: Path, tmp_path: Path):
-    """Fantasy Warrior with 21 models and the reference page's record for hidream-i1-fast,
-    imported through ``arena import-votes`` (as tests/web/test_reference_record.py does)."""
+    """Fantasy Warrior with 21 models and the reference page's record for hidream-i1-fast
+    (docs/reference-model-page.md), imported through ``arena import-votes`` (as
+    tests/web/test_reference_record.py does)."""
     path = small_seeds / "competitions.yaml"
     data = yaml.safe_load(path.read_text())
     others = sorted(s for s in SEED_MODELS if s != HIDREAM)[:20]
@@ -260,15 +260,11 @@ def _outputs_of(session, competition: str) -> list[tuple[str, str]]:
     )
 
 
-def test_open_competition_outputs_are_never_shown_or_served_closed_ones_are(voting_app):
+def test_open_competition_outputs_are_never_shown_or_served_closed_ones_are(voting_app, votes):
     app = voting_app
     with app.app_context():
         db = get_db()
-        voter = voting.ensure_voter(db, None)
-        rng = random.Random(2)
-        for _ in range(40):
-            battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(db, battle.token, voter, rng.choice(["left", "right", "tie"]), k=32)
+        votes.cast(40, choice=("left", "right", "tie"), seed=2)
         with db.session() as session:
             open_outputs = _outputs_of(session, "fantasy-warrior-ii")
             open_outputs += _outputs_of(session, "heroic-super-hero-portrait")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 from pathlib import Path
 
 import jsonschema
@@ -11,7 +10,6 @@ import yaml
 from sqlalchemy import select, update
 
 from arena.models import Model
-from arena.services import voting
 from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,14 +141,10 @@ def test_unknown_model_is_a_404_json_error(seeded, url):
     assert error["code"] == "not_found" and "no-such-model" in error["message"]
 
 
-def test_models_api_reports_owner_unknown_and_arena_standing(voting_app):
+def test_models_api_reports_owner_unknown_and_arena_standing(voting_app, votes):
     with voting_app.app_context():
         db = get_db()
-        voter = voting.ensure_voter(db, None)
-        rng = random.Random(6)
-        for _ in range(20):
-            battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(db, battle.token, voter, rng.choice(["left", "right"]), k=32)
+        votes.cast(20, choice=("left", "right"), seed=6)
         with db.session() as session:
             session.execute(update(Model).where(Model.slug == "sdxl").values(creator=None))
             session.commit()

@@ -1,4 +1,4 @@
-"""The reference page's arena record, reproduced from imported votes on our leaderboard.
+"""The reference page's arena record (docs/reference-model-page.md), rebuilt from imported votes.
 
 The reference shows for hidream-i1-fast in Fantasy Warrior: "Elo … · 9W / 31L / 2T (42
 battles) · Rank #13 of 21" and a win rate of 21.4%. Twelve models beat it, it beats eight.

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from arena.services import admin_catalog
+from arena.services.admin import catalog as admin_catalog
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done, render_form
 from arena.web.db import get_session
@@ -49,7 +49,7 @@ def model_edit(slug: str) -> Any:
     try:
         admin_catalog.update_model(session, slug, form)
     except FORM_ERRORS as error:
-        session.rollback()
+        # The service rolled its unit of work back: the model is read afresh.
         model = admin_catalog.get_model(session, slug)
         return render_form("admin/model_form.html", error=error, form=form, model=model)
     return done(f"Model {slug} saved.", "admin.model_edit", slug=slug)

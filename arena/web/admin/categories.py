@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import request
 
-from arena.services import admin_catalog
+from arena.services.admin import catalog as admin_catalog
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done, render_form
 from arena.web.db import get_session

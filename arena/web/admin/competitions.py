@@ -8,7 +8,7 @@ from flask import request
 from sqlalchemy.orm import Session
 
 from arena.errors import ArenaError
-from arena.services import admin_competitions as service
+from arena.services.admin import competitions as service
 from arena.services.status import competition_status
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done, render_form

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import render_template
 
-from arena.services import admin_dashboard
+from arena.services.admin import dashboard as admin_dashboard
 from arena.web.admin import bp, dashboard_hooks
 from arena.web.db import get_session
 

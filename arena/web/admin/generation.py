@@ -13,7 +13,7 @@ from flask import current_app, render_template, request
 
 from arena.errors import ArenaError
 from arena.generation import registry
-from arena.services import admin_generation
+from arena.services.admin import generation as admin_generation
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, done
 from arena.web.db import get_db, get_session

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, current_app, redirect, render_template, request, send_file, url_for
 
-from arena.services import admin_outputs
+from arena.services.admin import outputs as admin_outputs
 from arena.web.admin import auth, bp
 from arena.web.db import get_session
 from arena.web.htmx import is_htmx, vary_on_htmx

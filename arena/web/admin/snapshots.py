@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import current_app, request
 
-from arena.services import admin_snapshots
+from arena.services.admin import snapshots as admin_snapshots
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, render_form
 from arena.web.db import get_session

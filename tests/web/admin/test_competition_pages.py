@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import random
-
 from sqlalchemy import func, select
 
 from arena.models import Battle, Competition, Model, Output, Prompt, Rating, Scope
-from arena.services import voting
 from arena.web.db import get_db
 
 NEW = {
@@ -190,13 +187,9 @@ def test_admin_competition_open_close_rules(seeded_admin):
     assert _competition(app, "space-pilot").status == "closed"
 
 
-def test_admin_competition_with_votes_keeps_its_category_and_fought_models(voting_admin):
+def test_admin_competition_with_votes_keeps_its_category_and_fought_models(voting_admin, votes):
     app = voting_admin.client.application
-    with app.app_context():
-        db = get_db()
-        voter = voting.ensure_voter(db, None)
-        battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=random.Random(1))
-        voting.record_vote(db, battle.token, voter, "left", k=32)
+    votes.cast(choice="left", seed=1)
     with app.app_context(), get_db().session() as session:
         competition = session.scalar(
             select(Competition).where(Competition.slug == "fantasy-warrior-ii")

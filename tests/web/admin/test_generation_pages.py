@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import time
 from typing import ClassVar
 
 import pytest
@@ -66,15 +65,14 @@ def _fragment(admin: AdminClient) -> str:
 
 
 def _wait_until_idle(admin: AdminClient, timeout: float = 60) -> str:
-    """Poll the progress fragment as htmx does until the run is over; its last answer."""
-    deadline = time.monotonic() + timeout
-    while True:
-        fragment = _fragment(admin)
-        if 'data-running="false"' in fragment:
-            return fragment
-        assert 'hx-trigger="every 1s"' in fragment
-        assert time.monotonic() < deadline, "the generation run did not finish"
-        time.sleep(0.05)
+    """Wait for the background run's thread to end (started before the POST answered, it may
+    be over already), then the progress fragment htmx gets."""
+    for thread in [t for t in threading.enumerate() if t.name == f"generate-{SLUG}"]:
+        thread.join(timeout)
+        assert not thread.is_alive(), "the generation run did not finish"
+    fragment = _fragment(admin)
+    assert 'data-running="false"' in fragment
+    return fragment
 
 
 def _count(app, **where) -> int:
@@ -95,7 +93,6 @@ def test_admin_generation_runs_in_the_background_until_done(seeded_admin):
     assert "0 / 42" in html
 
     fragment = _fragment(seeded_admin)
-    assert fragment.lstrip().startswith("{#") is False
     assert fragment.lstrip().startswith('<section id="generation"') and "<html" not in fragment
 
     started = seeded_admin.post(URL, {"provider": "builtin"})

@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from arena.models import Battle, Competition, Model, Output, Prompt
-from arena.services import voting
+from arena.services.voting.battles import issue_battle
 from arena.web.db import get_db
 
 SLUG = "fantasy-warrior-ii"
@@ -66,10 +66,9 @@ def test_admin_hidden_outputs_never_appear_in_battles(voting_admin):
 
     with app.app_context():
         db = get_db()
-        voter = voting.ensure_voter(db, None)
         rng = random.Random(5)
         for _ in range(60):
-            voting.issue_battle(db, voter, SLUG, rng=rng)
+            issue_battle(db, None, SLUG, rng=rng)
     with app.app_context(), get_db().session() as session:
         shown = set()
         for left, right in session.execute(select(Battle.left_output_id, Battle.right_output_id)):

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import random
+import datetime as dt
+import re
 
-from sqlalchemy import func, select
+import yaml
+from sqlalchemy import func, select, update
 
-from arena.models import Snapshot
-from arena.services import voting
+from arena.models import Competition, Model, Output, Snapshot, Vote
 from arena.web.db import get_db
-
-
-def _vote(app, n):
-    with app.app_context():
-        db = get_db()
-        voter = voting.ensure_voter(db, None)
-        rng = random.Random(2)
-        for _ in range(n):
-            battle = voting.issue_battle(db, voter, "fantasy-warrior-ii", rng=rng)
-            voting.record_vote(db, battle.token, voter, rng.choice(["left", "right", "tie"]), k=32)
+from tests.conftest import ROOT
 
 
 def _snapshots(app) -> int:
@@ -26,7 +18,7 @@ def _snapshots(app) -> int:
         return session.scalar(select(func.count()).select_from(Snapshot))
 
 
-def test_admin_publish_snapshot_creates_one_per_scope(voting_admin):
+def test_admin_publish_snapshot_creates_one_per_scope(voting_admin, votes):
     app = voting_admin.client.application
     form = voting_admin.page("/admin/snapshots")
     assert 'value="1000"' in form and '<label for="f-bootstrap">' in form
@@ -34,7 +26,7 @@ def test_admin_publish_snapshot_creates_one_per_scope(voting_admin):
     nothing = voting_admin.post("/admin/snapshots", {"bootstrap": "10"})
     assert nothing.status_code == 200 and "nothing to publish" in nothing.get_data(as_text=True)
 
-    _vote(app, 12)
+    votes.cast(12, choice=("left", "right", "tie"), seed=2)
     for bad in ("10001", "-1", "many"):
         refused = voting_admin.post("/admin/snapshots", {"bootstrap": bad})
         assert refused.status_code == 400, bad
@@ -52,15 +44,50 @@ def test_admin_publish_snapshot_creates_one_per_scope(voting_admin):
     assert voting_admin.client.get("/api/v1/leaderboards/overall").get_json()["snapshot_id"]
 
 
-def test_admin_dashboard_counts_and_links(voting_admin):
+def _facts(html: str, section: str) -> dict[str, str]:
+    """The ``<dt>``/``<dd>`` pairs of one dashboard card, by its heading id."""
+    card = html[html.index(f'id="{section}"') :]
+    card = card[: card.index("</dl>")]
+    return dict(re.findall(r"<dt>([^<]+)</dt><dd[^>]*>(.*?)</dd>", card))
+
+
+def test_admin_dashboard_counts_and_links(voting_admin, votes):
     app = voting_admin.client.application
-    _vote(app, 3)
+    votes.cast(3, choice=("left", "right", "tie"), seed=2)
+    with app.app_context(), get_db().session() as session:
+        # One vote a day old: in the total, not in the last 24 hours.
+        first = session.scalar(select(Vote).order_by(Vote.id))
+        first.created_at -= dt.timedelta(hours=25)
+        session.execute(update(Model).where(Model.slug == "cogview4").values(status="deprecated"))
+        session.commit()
+        models = session.scalar(select(func.count()).select_from(Model))
+        done = session.scalar(
+            select(func.count()).select_from(Output).where(Output.status == "done")
+        )
+        statuses = dict(
+            session.execute(
+                select(Competition.status, func.count()).group_by(Competition.status)
+            ).all()
+        )
     html = voting_admin.page("/admin/")
-    assert "<dt>Models</dt><dd>27</dd>" in html
-    assert "<dt>Open</dt><dd>" in html and "<dt>Draft</dt><dd>" in html
-    assert "<dt>Done</dt><dd>44</dd>" in html  # 42 + the two of the second competition
-    assert "<dt>Total</dt><dd>3</dd>" in html and "<dt>Last 24 h</dt><dd>3</dd>" in html
-    assert "<dt>Latest</dt><dd>never</dd>" in html
+    assert _facts(html, "stat-catalog") == {
+        "Models": str(models),
+        "Active": str(models - 1),
+        "Categories": str(len(_seed_categories())),
+    }
+    assert _facts(html, "stat-competitions") == {
+        "Open": str(statuses.get("open", 0)),
+        "Draft": str(statuses.get("draft", 0)),
+        "Closed": str(statuses.get("closed", 0)),
+    }
+    assert _facts(html, "stat-outputs")["Done"] == str(done) and done > 0
+    assert _facts(html, "stat-votes") == {
+        "Total": "3",
+        "Last 24 h": "2",
+        "Voters": "1",
+        "Flagged": "0",
+    }
+    assert _facts(html, "stat-snapshots") == {"Published": "0", "Latest": "never"}
     for url in (
         "/admin/models",
         "/admin/categories",
@@ -70,3 +97,7 @@ def test_admin_dashboard_counts_and_links(voting_admin):
     ):
         assert f'href="{url}"' in html
     assert 'id="signals"' in html
+
+
+def _seed_categories() -> list[dict]:
+    return yaml.safe_load((ROOT / "seeds" / "categories.yaml").read_text())["categories"]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import random
-
 from sqlalchemy import func, select
 
 from arena.models import Rating, Scope, Voter
-from arena.services import voting
-from arena.services.leaderboards import publish_snapshots
+from arena.services.leaderboards.publishing import publish_snapshots
 from arena.services.verification import verify
+from arena.services.voting.recording import VoteRules
 from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
@@ -22,29 +20,13 @@ def _overall_battles(app) -> int:
         )
 
 
-NO_RULES = voting.VoteRules()
-
-
-def _votes(app, voter, n, choice=None, *, rules=NO_RULES, seed=0):
-    rng = random.Random(seed)
-    with app.app_context():
-        db = get_db()
-        for _ in range(n):
-            battle = voting.issue_battle(db, voter, COMPETITION, rng=rng)
-            pick = choice or rng.choice(["left", "right"])
-            voting.record_vote(db, battle.token, voter, pick, k=32, rules=rules)
-
-
-def _voter(app):
-    with app.app_context():
-        return voting.ensure_voter(get_db(), None)
-
-
-def test_voters_page_lists_a_fast_voter_as_suspicious_and_flags_them(voting_admin, voting_app):
-    honest, bot = _voter(voting_app), _voter(voting_app)
-    _votes(voting_app, honest, 12, seed=1)
-    _votes(voting_app, bot, 4, "left", rules=voting.VoteRules(min_vote_ms=60_000), seed=2)
-    _votes(voting_app, bot, 6, "left", seed=3)
+def test_voters_page_lists_a_fast_voter_as_suspicious_and_flags_them(
+    voting_admin, voting_app, votes
+):
+    honest, bot = votes.voter(), votes.voter()
+    votes.cast(12, voter=honest, seed=1)
+    votes.cast(4, voter=bot, choice="left", rules=VoteRules(min_vote_ms=60_000), seed=2)
+    votes.cast(6, voter=bot, choice="left", seed=3)
     assert _overall_battles(voting_app) == 2 * 18
 
     html = voting_admin.page("/admin/voters")
@@ -77,8 +59,8 @@ def test_voters_page_lists_a_fast_voter_as_suspicious_and_flags_them(voting_admi
         assert not session.scalar(select(Voter.flagged).where(Voter.public_id == bot.public_id))
 
 
-def test_flag_form_needs_csrf_and_sign_in(voting_admin, voting_app):
-    bot = _voter(voting_app)
+def test_flag_form_needs_csrf_and_sign_in(voting_admin, voting_app, votes):
+    bot = votes.voter()
     refused = voting_admin.client.post(
         f"/admin/voters/{bot.public_id}/flag", data={"flagged": "1", "reason": "x"}
     )
@@ -92,10 +74,12 @@ def test_flag_form_needs_csrf_and_sign_in(voting_admin, voting_app):
     )
 
 
-def test_dashboard_shows_votes_per_hour_suspicious_voters_and_upsets(voting_admin, voting_app):
-    crowd, contrarian = _voter(voting_app), _voter(voting_app)
-    _votes(voting_app, crowd, 20, "left", seed=4)
-    _votes(voting_app, contrarian, 4, rules=voting.VoteRules(min_vote_ms=60_000), seed=5)
+def test_dashboard_shows_votes_per_hour_suspicious_voters_and_upsets(
+    voting_admin, voting_app, votes
+):
+    crowd, contrarian = votes.voter(), votes.voter()
+    votes.cast(20, voter=crowd, choice="left", seed=4)
+    votes.cast(4, voter=contrarian, rules=VoteRules(min_vote_ms=60_000), seed=5)
     with voting_app.app_context(), get_db().session() as session:
         publish_snapshots(session, rounds=0, seed=1, min_battles=1, k=32)
     html = voting_admin.page("/admin/")

@@ -1,0 +1,1 @@
+"""The model catalog: listing, prices, model pages, galleries and the models API."""

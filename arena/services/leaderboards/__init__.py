@@ -1,0 +1,1 @@
+"""Leaderboards: reading boards (boards), publishing snapshots (publishing), chart data (plots)."""

@@ -1,0 +1,69 @@
+"""What a board's charts show: its snapshot's plot data with model names, best model first."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from arena.models import Model, SnapshotRow
+from arena.ratings.pairs import Cells, head_to_head
+from arena.ratings.ranks import best_first
+from arena.services.leaderboards.boards import Board
+
+#: Models drawn on the Elo-over-time chart (the best by final Elo).
+HISTORY_MODELS = 10
+
+
+def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
+    """What the charts of a board need, with model names, or None without a snapshot.
+
+    Models are ordered by Bradley-Terry rating (best first); matrices are row vs column, None
+    where two models never met.
+
+    Returns:
+        ``names``, ``ratings``, ``low``, ``high``, ``provisional``: one entry per model;
+        ``win_fraction`` and ``battle_counts``: lists of rows; ``history_names``,
+        ``history_at`` and ``history_series``: the Elo-over-time lines of the best models by
+        final Elo.
+    """
+    if b.snapshot is None or not b.plots:
+        return None
+    plots = b.plots
+    pks = plots["models"]
+    names = dict(session.execute(select(Model.id, Model.name).where(Model.id.in_(pks))).all())
+    rows = session.scalars(
+        select(SnapshotRow).where(SnapshotRow.snapshot_id == b.snapshot.id)
+    ).all()
+    by_pk = {r.model_id: r for r in rows}
+    order = best_first(np.array([by_pk[pk].bt_rating for pk in pks], dtype=float)).tolist()
+    pairs = plots["pairs"]
+    cells = Cells(
+        a=np.asarray(pairs["a"], dtype=np.int64),
+        b=np.asarray(pairs["b"], dtype=np.int64),
+        wins_a=np.asarray(pairs["wins_a"], dtype=np.int64),
+        wins_b=np.asarray(pairs["wins_b"], dtype=np.int64),
+        ties=np.asarray(pairs["ties"], dtype=np.int64),
+        n_models=len(pks),
+    )
+    battles, win_fraction = head_to_head(cells)
+    in_order = np.ix_(order, order)
+    history = plots["history"]
+    top = best_first(np.array(history["elo"][-1], dtype=float))[:HISTORY_MODELS].tolist()
+    return {
+        "names": [names[pks[i]] for i in order],
+        "ratings": [by_pk[pks[i]].bt_rating for i in order],
+        "low": [by_pk[pks[i]].ci_low for i in order],
+        "high": [by_pk[pks[i]].ci_high for i in order],
+        "provisional": [by_pk[pks[i]].provisional for i in order],
+        "win_fraction": [
+            [None if math.isnan(f) else f for f in row] for row in win_fraction[in_order].tolist()
+        ],
+        "battle_counts": [[c or None for c in row] for row in battles[in_order].tolist()],
+        "history_names": [names[pks[i]] for i in top],
+        "history_at": history["at"],
+        "history_series": [[point[i] for point in history["elo"]] for i in top],
+    }

@@ -1,0 +1,250 @@
+"""Publishing snapshots (``arena recompute``): fit every scope's vote log, store the results.
+
+A snapshot holds a scope's Bradley-Terry ratings with bootstrap intervals, the online Elo and
+records of that moment, and the data its charts need (battles per pair, Elo over the log).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import case, insert, select
+from sqlalchemy.orm import Session
+from threadpoolctl import threadpool_limits
+
+from arena.db import Prepared
+from arena.errors import ValidationError
+from arena.models import Competition, Scope, Snapshot, SnapshotRow, Vote, utcnow
+from arena.ratings import bradley_terry as bt
+from arena.ratings import confidence, pairs
+from arena.ratings import elo as elo_maths
+from arena.services import integrity
+from arena.services.counting import counted_votes
+from arena.services.leaderboards.boards import live_rows
+from arena.services.scopes import OVERALL
+
+#: Points kept per model for the Elo-over-time chart.
+HISTORY_POINTS = 60
+
+
+@dataclass(frozen=True)
+class Published:
+    """One published snapshot: its scope key, id, votes, models and fitting seconds."""
+
+    scope: str
+    snapshot_id: int
+    votes: int
+    models: int
+    seconds: float
+
+
+def _votes_frame(session: Session) -> pd.DataFrame:
+    """Every counted vote (see arena.services.counting) in log order, as small integers.
+
+    Columns: ``competition_id``, ``a``, ``b``, ``outcome`` (0 model_a won, 1 model_b won,
+    2 tie). The outcome is mapped in SQL and rows are fetched as plain tuples straight into
+    one integer array: a million votes load in about a second.
+    """
+    outcome = case((Vote.winner == "model_a", 0), (Vote.winner == "model_b", 1), else_=2)
+    statement = (
+        select(Vote.competition_id, Vote.model_a_id, Vote.model_b_id, outcome)
+        .where(counted_votes())
+        .order_by(Vote.id)
+    )
+    rows = Prepared(statement).execute(session.connection(), {})
+    data = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    return pd.DataFrame(
+        {
+            "competition_id": data[:, 0],
+            "a": data[:, 1],
+            "b": data[:, 2],
+            "outcome": data[:, 3].astype(np.int8),
+        }
+    )
+
+
+@dataclass
+class _Fitted:
+    """One scope's snapshot, computed and not yet stored (rows lack their snapshot id)."""
+
+    snapshot: dict[str, Any]
+    rows: list[dict[str, Any]]
+    models: int
+
+
+def _fit_scope(
+    session: Session,
+    scope: Scope,
+    votes: pd.DataFrame,
+    *,
+    rounds: int,
+    rng: np.random.Generator,
+    min_battles: int,
+    seed: int | None,
+    k: float,
+    now: dt.datetime,
+) -> _Fitted:
+    """Fit one scope (reads only: the live records ride along into the snapshot rows)."""
+    model_ids = np.union1d(votes["a"].to_numpy(), votes["b"].to_numpy())
+    index = {int(m): i for i, m in enumerate(model_ids)}
+    lookup = np.zeros(int(model_ids.max()) + 1 if len(model_ids) else 1, dtype=np.int64)
+    lookup[model_ids] = np.arange(len(model_ids))
+    a = lookup[votes["a"].to_numpy()]
+    b = lookup[votes["b"].to_numpy()]
+    outcome = votes["outcome"].to_numpy()
+    n = len(model_ids)
+    cells = pairs.aggregate(a, b, outcome, n)
+    ratings = bt.fit(cells)
+    if rounds > 0:
+        samples = bt.bootstrap(cells, rounds, rng)
+        low, high = confidence.intervals(samples)
+    else:
+        low, high = ratings.copy(), ratings.copy()
+    rank_ub = confidence.rank_upper_bounds(low, high)
+    model_battles = cells.model_battles
+    at, elo_at = elo_maths.history(a, b, outcome, n, points=HISTORY_POINTS, k=k)
+    live = {row["model_pk"]: row for row in live_rows(session, scope.id)}
+    plots = {
+        "models": [int(m) for m in model_ids],
+        "pairs": {
+            "a": cells.a.tolist(),
+            "b": cells.b.tolist(),
+            "wins_a": cells.wins_a.tolist(),
+            "wins_b": cells.wins_b.tolist(),
+            "ties": cells.ties.tolist(),
+        },
+        "history": {
+            "at": at.tolist(),
+            "elo": [[round(r, 2) for r in point] for point in elo_at.tolist()],
+        },
+    }
+    snapshot = {
+        "scope_id": scope.id,
+        "computed_at": now,
+        "votes": len(votes),
+        "bootstrap_rounds": rounds,
+        "seed": seed,
+        "min_battles": min_battles,
+        "plots": plots,
+    }
+    rows = []
+    for model_pk, i in index.items():
+        row = live.get(model_pk)
+        rows.append(
+            {
+                "model_id": model_pk,
+                "rank": row["rank"] if row else len(live) + 1,
+                "rank_of": len(live),
+                "rank_ub": int(rank_ub[i]),
+                "elo": row["elo"] if row else elo_maths.INITIAL,
+                "wins": row["wins"] if row else 0,
+                "losses": row["losses"] if row else 0,
+                "ties": row["ties"] if row else 0,
+                "battles": row["battles"] if row else 0,
+                "win_rate": row["win_rate"] if row else 0.0,
+                "bt_rating": float(ratings[i]),
+                "ci_low": float(low[i]),
+                "ci_high": float(high[i]),
+                "provisional": bool(model_battles[i] < min_battles),
+            }
+        )
+    return _Fitted(snapshot, rows, n)
+
+
+def _store(session: Session, fitted: _Fitted) -> int:
+    """Insert one fitted snapshot and its rows; returns the snapshot id."""
+    snapshot = Snapshot(**fitted.snapshot)
+    session.add(snapshot)
+    session.flush()
+    session.execute(
+        insert(SnapshotRow), [{**row, "snapshot_id": snapshot.id} for row in fitted.rows]
+    )
+    return snapshot.id
+
+
+def publish_snapshots(
+    session: Session,
+    *,
+    rounds: int = 1000,
+    seed: int | None = None,
+    min_battles: int = 10,
+    k: float = elo_maths.DEFAULT_K,
+    progress: Callable[[str], None] | None = None,
+) -> list[Published]:
+    """Fit and publish one snapshot per scope that has votes, in one transaction.
+
+    Args:
+        rounds: bootstrap rounds for the 95% intervals (0: no intervals).
+        seed: makes the bootstrap reproducible (each scope gets its own derived stream).
+        min_battles: models with fewer battles in a scope are marked provisional.
+        k: the Elo K used for the Elo-over-time chart.
+        progress: called with each scope key as it is published.
+
+    Returns:
+        What was published, per scope.
+
+    Raises:
+        ValidationError: a negative number of rounds.
+    """
+    if rounds < 0:
+        raise ValidationError("bootstrap rounds must be 0 or more", field="bootstrap")
+    votes = _votes_frame(session)
+    scopes = session.scalars(select(Scope).order_by(Scope.id)).all()
+    categories = dict(session.execute(select(Competition.id, Competition.category_id)).all())
+    votes["category_id"] = votes["competition_id"].map(categories)
+    streams = np.random.SeedSequence(seed).spawn(len(scopes))
+    now = utcnow()
+    published = []
+    # One BLAS thread: the batched solves are small, and two threads on a busy two-core
+    # machine have been seen to run them many times slower.
+    limits = threadpool_limits(1)
+    try:
+        # Everything is computed first, reading only, and then written in one short
+        # transaction: votes (which take the database's write lock on SQLite, and voter rows
+        # on PostgreSQL) wait for the writes, never for the fitting.
+        fitted: list[tuple[str, _Fitted, float]] = []
+        for scope, stream in zip(scopes, streams, strict=True):
+            if scope.kind == OVERALL:
+                subset = votes
+            elif scope.kind == "category":
+                subset = votes[votes["category_id"] == scope.category_id]
+            else:
+                subset = votes[votes["competition_id"] == scope.competition_id]
+            if subset.empty:
+                continue
+            started = time.perf_counter()
+            result = _fit_scope(
+                session,
+                scope,
+                subset,
+                rounds=rounds,
+                rng=np.random.default_rng(stream),
+                min_battles=min_battles,
+                seed=seed,
+                k=k,
+                now=now,
+            )
+            fitted.append((scope.key, result, time.perf_counter() - started))
+            if progress is not None:
+                progress(scope.key)
+        # Voters' anomaly scores follow the same log, so they are refreshed with it.
+        scores = integrity.anomaly_scores_of_voters(session)
+        session.rollback()  # end the reading transaction; the writes start afresh
+        published = [
+            Published(key, _store(session, result), result.snapshot["votes"], result.models, s)
+            for key, result, s in fitted
+        ]
+        integrity.store_anomaly_scores(session, scores)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        limits.restore_original_limits()
+    return published

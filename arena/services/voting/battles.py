@@ -1,0 +1,237 @@
+"""Battles: issuing an anonymous battle to a voter, and reading one back (page, images)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import insert, or_, select
+
+from arena.db import Database
+from arena.errors import ArenaError, Conflict, Gone, NotFound
+from arena.models import Battle, Competition, Output, Prompt, utcnow
+from arena.services.voting import matchmaking
+from arena.services.voting.voters import VoterIdentity, ensure_voter, voter_vote_count
+
+battles_t = Battle.__table__
+
+
+@dataclass(frozen=True)
+class IssuedBattle:
+    """A battle as shown to the voter (the API, the voting page): nothing in it names a model.
+
+    ``voter`` is who it was issued to (a new voter when the request had none).
+    """
+
+    token: str
+    competition: str
+    competition_name: str
+    prompt: str
+    left_image_key: str
+    right_image_key: str
+    width: int
+    height: int
+    expires_at: dt.datetime
+    voter: VoterIdentity
+
+
+def token_hash(token: str) -> str:
+    """What the database keeps of a battle token: its SHA-256 (the token itself is secret)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_battle(
+    db: Database,
+    voter: VoterIdentity | None,
+    competition_slug: str | None = None,
+    *,
+    ttl: dt.timedelta = dt.timedelta(hours=1),
+    rng: random.Random | None = None,
+) -> IssuedBattle:
+    """Pick a competition, a prompt and a pair of models (``matchmaking``), and issue a battle.
+
+    Args:
+        voter: who asks (from the cookie); None or an unknown voter gets a new identity,
+            returned in the battle. Only this voter can vote on it.
+        competition_slug: the competition to battle in; None picks an open one.
+        ttl: how long the token stays valid.
+        rng: randomness for the choices and the sides (a fresh ``SystemRandom`` if None).
+
+    Raises:
+        NotFound: no such competition, or none open.
+        Conflict: the competition is not open, or has fewer than two models with outputs.
+    """
+    return _issue(db, ensure_voter(db, voter), competition_slug, ttl, rng)
+
+
+def _issue(
+    db: Database,
+    voter: VoterIdentity,
+    competition_slug: str | None,
+    ttl: dt.timedelta,
+    rng: random.Random | None,
+) -> IssuedBattle:
+    rng = rng or random.SystemRandom()
+    with db.engine.connect() as conn:
+        competition = matchmaking.choose_competition(conn, competition_slug, rng)
+        pair = matchmaking.choose_pair(conn, competition.id, rng)
+        prompt = conn.execute(
+            select(Prompt.text, Prompt.width, Prompt.height).where(
+                Prompt.id == (pair.prompt_id if pair else -1)
+            )
+        ).first()
+    if pair is None or prompt is None:
+        raise Conflict(
+            f"competition {competition.slug!r} has no two models with finished outputs yet",
+            field="competition",
+        )
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    values = {
+        "token_hash": token_hash(token),
+        "competition_id": competition.id,
+        "prompt_id": pair.prompt_id,
+        "left_output_id": pair.left_output,
+        "right_output_id": pair.right_output,
+        "left_model_id": pair.left_model,
+        "right_model_id": pair.right_model,
+        "left_image_key": secrets.token_hex(16),
+        "right_image_key": secrets.token_hex(16),
+        "voter_id": voter.id,
+        "created_at": now,
+        "expires_at": now + ttl,
+    }
+
+    def write() -> None:
+        with db.write_transaction() as conn:
+            conn.execute(insert(battles_t).values(values))
+            matchmaking.count_matchup(conn, db, competition.id, pair)
+
+    db.retry_when_busy(write)
+    return IssuedBattle(
+        token=token,
+        competition=competition.slug,
+        competition_name=competition.name,
+        prompt=prompt.text,
+        left_image_key=values["left_image_key"],
+        right_image_key=values["right_image_key"],
+        width=prompt.width,
+        height=prompt.height,
+        expires_at=values["expires_at"],
+        voter=voter,
+    )
+
+
+@dataclass(frozen=True)
+class VotingPage:
+    """What the voting page shows: a battle, or the problem that kept one from being issued
+    (nothing open, no outputs yet), and how many votes the voter has given."""
+
+    voter: VoterIdentity
+    battle: IssuedBattle | None
+    problem: ArenaError | None
+    votes: int
+
+
+def voting_page(
+    db: Database,
+    voter: VoterIdentity | None,
+    competition_slug: str | None,
+    *,
+    ttl: dt.timedelta,
+) -> VotingPage:
+    """A fresh battle for the voting page, or why there is none.
+
+    Raises:
+        NotFound: ``competition_slug`` names no competition (a 404 page, not an empty arena).
+    """
+    voter = ensure_voter(db, voter)
+    try:
+        battle = _issue(db, voter, competition_slug, ttl, None)
+    except ArenaError as exc:
+        if competition_slug is not None and exc.status == 404:
+            raise
+        return VotingPage(voter, None, exc, voter_vote_count(db, voter))
+    return VotingPage(voter, battle, None, voter_vote_count(db, voter))
+
+
+def battle_view(db: Database, token: str, voter: VoterIdentity) -> IssuedBattle:
+    """The battle behind ``token`` for re-rendering the page after a vote.
+
+    Raises:
+        NotFound: no battle has this token.
+    """
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            select(
+                Competition.slug,
+                Competition.name,
+                Prompt.text,
+                Prompt.width,
+                Prompt.height,
+                battles_t.c.left_image_key,
+                battles_t.c.right_image_key,
+                battles_t.c.expires_at,
+            )
+            .select_from(battles_t)
+            .join(Competition, Competition.id == battles_t.c.competition_id)
+            .join(Prompt, Prompt.id == battles_t.c.prompt_id)
+            .where(battles_t.c.token_hash == token_hash(token))
+        ).first()
+    if row is None:
+        raise NotFound("no battle has this token", field="token")
+    return IssuedBattle(
+        token,
+        row.slug,
+        row.name,
+        row.text,
+        row.left_image_key,
+        row.right_image_key,
+        row.width,
+        row.height,
+        db.read_timestamp(row.expires_at),
+        voter,
+    )
+
+
+@dataclass(frozen=True)
+class BattleImage:
+    """What the image URL of one battle side resolves to."""
+
+    output_id: int
+    image_name: str
+    width: int
+    height: int
+
+
+def battle_image_source(db: Database, image_key: str) -> BattleImage:
+    """The output behind one side's image key, sized as its prompt.
+
+    Raises:
+        NotFound: no battle side has this key (or its output has no image).
+        Gone: a moderator hid the output after the battle was issued.
+    """
+    side = or_(battles_t.c.left_image_key == image_key, battles_t.c.right_image_key == image_key)
+    with db.engine.connect() as conn:
+        battle = conn.execute(
+            select(
+                battles_t.c.left_image_key, battles_t.c.left_output_id, battles_t.c.right_output_id
+            ).where(side)
+        ).first()
+        if battle is None:
+            raise NotFound("no such battle image")
+        left = battle.left_image_key == image_key
+        chosen = battle.left_output_id if left else battle.right_output_id
+        row = conn.execute(
+            select(Output.image_name, Output.hidden, Prompt.width, Prompt.height)
+            .join(Prompt, Prompt.id == Output.prompt_id)
+            .where(Output.id == chosen, Output.image_name.is_not(None))
+        ).first()
+    if row is None:
+        raise NotFound("no such battle image")
+    if row.hidden:
+        raise Gone("a moderator withdrew this image; load a new battle")
+    return BattleImage(chosen, row.image_name, row.width, row.height)

@@ -1,1 +1,0 @@
-"""Provider adapters against local servers that speak each provider's protocol."""
