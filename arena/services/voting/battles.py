@@ -55,7 +55,8 @@ def issue_battle(
 
     Args:
         voter: who asks (from the cookie); None or an unknown voter gets a new identity,
-            returned in the battle. Only this voter can vote on it.
+            returned in the battle (none is created when no battle can be issued). Only this
+            voter can vote on it.
         competition_slug: the competition to battle in; None picks an open one.
         ttl: how long the token stays valid.
         rng: randomness for the choices and the sides (a fresh ``SystemRandom`` if None).
@@ -64,12 +65,12 @@ def issue_battle(
         NotFound: no such competition, or none open.
         Conflict: the competition is not open, or has fewer than two models with outputs.
     """
-    return _issue(db, ensure_voter(db, voter), competition_slug, ttl, rng)
+    return _issue(db, voter, competition_slug, ttl, rng)
 
 
 def _issue(
     db: Database,
-    voter: VoterIdentity,
+    voter: VoterIdentity | None,
     competition_slug: str | None,
     ttl: dt.timedelta,
     rng: random.Random | None,
@@ -88,6 +89,7 @@ def _issue(
             f"competition {competition.slug!r} has no two models with finished outputs yet",
             field="competition",
         )
+    voter = ensure_voter(db, voter)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     values = {

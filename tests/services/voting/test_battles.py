@@ -30,9 +30,14 @@ def test_issue_battle_pairs_two_models_on_one_prompt_without_naming_them(db, vot
     assert not any(slug in repr(battle) for slug in slugs)
 
 
-def test_issue_battle_without_a_voter_creates_one(db):
+def test_issue_battle_without_a_voter_creates_one_only_with_a_battle(db):
+    with pytest.raises(NotFound):
+        issue_battle(db, None, "no-such-competition")
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Voter)) == 0
     battle = issue_battle(db, None, COMPETITION, rng=random.Random(2))
     with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Voter)) == 1
         assert session.scalar(select(Battle.voter_id)) == battle.voter.id
         assert session.scalar(select(Voter.public_id)) == battle.voter.public_id
 
