@@ -21,9 +21,8 @@ from threadpoolctl import threadpool_limits
 from arena.db import Prepared
 from arena.errors import ValidationError
 from arena.models import Competition, Scope, Snapshot, SnapshotRow, Vote, utcnow
-from arena.ratings import bradley_terry as bt
-from arena.ratings import confidence, pairs
 from arena.ratings import elo as elo_maths
+from arena.ratings import published
 from arena.services import integrity
 from arena.services.counting import counted_votes
 from arena.services.leaderboards.boards import live_rows
@@ -99,15 +98,8 @@ def _fit_scope(
     b = lookup[votes["b"].to_numpy()]
     outcome = votes["outcome"].to_numpy()
     n = len(model_ids)
-    cells = pairs.aggregate(a, b, outcome, n)
-    ratings = bt.fit(cells)
-    if rounds > 0:
-        samples = bt.bootstrap(cells, rounds, rng)
-        low, high = confidence.intervals(samples)
-    else:
-        low, high = ratings.copy(), ratings.copy()
-    rank_ub = confidence.rank_upper_bounds(low, high)
-    model_battles = cells.model_battles
+    fit = published.publish(a, b, outcome, n, rounds=rounds, rng=rng)
+    cells = fit.cells
     at, elo_at = elo_maths.history(a, b, outcome, n, points=HISTORY_POINTS, k=k)
     live = {row["model_pk"]: row for row in live_rows(session, scope.id)}
     plots = {
@@ -141,17 +133,17 @@ def _fit_scope(
                 "model_id": model_pk,
                 "rank": row["rank"] if row else len(live) + 1,
                 "rank_of": len(live),
-                "rank_ub": int(rank_ub[i]),
+                "rank_ub": int(fit.rank_ub[i]),
                 "elo": row["elo"] if row else elo_maths.INITIAL,
                 "wins": row["wins"] if row else 0,
                 "losses": row["losses"] if row else 0,
                 "ties": row["ties"] if row else 0,
                 "battles": row["battles"] if row else 0,
                 "win_rate": row["win_rate"] if row else 0.0,
-                "bt_rating": float(ratings[i]),
-                "ci_low": float(low[i]),
-                "ci_high": float(high[i]),
-                "provisional": bool(model_battles[i] < min_battles),
+                "bt_rating": float(fit.ratings[i]),
+                "ci_low": float(fit.low[i]),
+                "ci_high": float(fit.high[i]),
+                "provisional": bool(fit.battles[i] < min_battles),
             }
         )
     return _Fitted(snapshot, rows, n)
