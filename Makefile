@@ -29,6 +29,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/vote_path.py
 	$(BIN)/python bench/vote_load.py --rate-limit 1000000/minute
 	$(BIN)/python bench/recompute.py
+	$(BIN)/python bench/calibration.py
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
