@@ -255,8 +255,8 @@ _SET_ROW = (
 
 @dataclass(frozen=True)
 class Outcomes:
-    """Votes to apply in order, as parallel integer arrays: competition, model A, model B,
-    and A's score (1, 0.5 or 0)."""
+    """Votes to apply in order, as parallel ``(v,)`` arrays: competition, model A and model B
+    ids (int), and A's score (float: 1, 0.5 or 0)."""
 
     competition_ids: np.ndarray
     model_a: np.ndarray
