@@ -157,7 +157,8 @@ def api_key(voting_app) -> str:
 @pytest.fixture
 def tiny_images(monkeypatch) -> None:
     """The builtin renderer swapped for one 8x8 PNG: this run checks the API, not pictures
-    (tests/openai renders real ones), and "4K, n=4, avif" would take seconds per request."""
+    (tests/web/test_openai.py renders real ones), and "4K, n=4, avif" would take seconds per
+    request."""
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8), "teal").save(buffer, "PNG")
     monkeypatch.setattr("arena.generation.builtin.render_png", lambda *a, **k: buffer.getvalue())
