@@ -23,17 +23,6 @@ def db(voting_app):
         yield get_db()
 
 
-def _rows(db, slug: str) -> dict[str, tuple]:
-    with db.session() as session:
-        rows = session.execute(
-            select(Scope.key, Rating.elo, Rating.wins, Rating.losses, Rating.ties, Rating.battles)
-            .join(Scope, Scope.id == Rating.scope_id)
-            .join(Model, Model.id == Rating.model_id)
-            .where(Model.slug == slug)
-        ).all()
-    return {key: tuple(rest) for key, *rest in rows}
-
-
 def _verified(db) -> int:
     with db.session() as session:
         mismatches, count = verify(session, K)
@@ -41,20 +30,20 @@ def _verified(db) -> int:
     return count
 
 
-def test_a_vote_creates_the_rows_a_model_entered_after_seeding_lacks(db, votes):
+def test_a_vote_creates_the_rows_a_model_entered_after_seeding_lacks(db, votes, model_ratings):
     with db.session() as session:
         session.execute(delete(Rating))
         session.commit()
     result = votes.cast(choice="left")[0]
     for slug, after in ((result.left.model_id, 1016.0), (result.right.model_id, 984.0)):
-        rows = _rows(db, slug)
+        rows = model_ratings(slug)
         assert set(rows) == {"overall", "category:portrait", f"competition:{COMPETITION}"}
         assert {row[0] for row in rows.values()} == {after}
         assert all(row[4] == 1 for row in rows.values())
     assert _verified(db) == 1
 
 
-def test_apply_outcomes_equals_the_same_votes_replayed_one_by_one(db):
+def test_apply_outcomes_equals_the_same_votes_replayed_one_by_one(db, model_ratings):
     with db.session() as session:
         competition_id = session.scalar(
             select(Competition.id).where(Competition.slug == COMPETITION)
@@ -80,7 +69,7 @@ def test_apply_outcomes_equals_the_same_votes_replayed_one_by_one(db):
     for slug in slugs:
         record = replay.records[("overall", slug)]
         expected = (record.elo, record.wins, record.losses, record.ties, record.battles)
-        assert _rows(db, slug)["overall"] == expected
+        assert model_ratings(slug)["overall"] == expected
 
 
 def test_rebuild_all_applies_the_change_then_replays_the_counted_log(db, votes):

@@ -7,6 +7,7 @@ import hashlib
 import random
 import secrets
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from sqlalchemy import insert, or_, select
 
@@ -65,17 +66,24 @@ def issue_battle(
         NotFound: no such competition, or none open.
         Conflict: the competition is not open, or has fewer than two models with outputs.
     """
-    return _issue(db, voter, competition_slug, ttl, rng)
+    chosen = _choose(db, competition_slug, rng or random.SystemRandom())
+    return _write(db, ensure_voter(db, voter), chosen, ttl)
 
 
-def _issue(
-    db: Database,
-    voter: VoterIdentity | None,
-    competition_slug: str | None,
-    ttl: dt.timedelta,
-    rng: random.Random | None,
-) -> IssuedBattle:
-    rng = rng or random.SystemRandom()
+class _Choice(NamedTuple):
+    """What matchmaking chose for a battle: the competition row, the pair, the prompt row."""
+
+    competition: Any
+    pair: matchmaking.Pair
+    prompt: Any
+
+
+def _choose(db: Database, competition_slug: str | None, rng: random.Random) -> _Choice:
+    """Competition, pair and prompt of the next battle (reads only).
+
+    Raises:
+        NotFound, Conflict: as :func:`issue_battle`.
+    """
     with db.engine.connect() as conn:
         competition = matchmaking.choose_competition(conn, competition_slug, rng)
         pair = matchmaking.choose_pair(conn, competition.id, rng)
@@ -89,7 +97,12 @@ def _issue(
             f"competition {competition.slug!r} has no two models with finished outputs yet",
             field="competition",
         )
-    voter = ensure_voter(db, voter)
+    return _Choice(competition, pair, prompt)
+
+
+def _write(db: Database, voter: VoterIdentity, chosen: _Choice, ttl: dt.timedelta) -> IssuedBattle:
+    """Store the chosen battle for ``voter`` (an existing voter) and count its pair."""
+    competition, pair, prompt = chosen
     token = secrets.token_urlsafe(32)
     now = utcnow()
     values = {
@@ -152,11 +165,12 @@ def voting_page(
     """
     voter = ensure_voter(db, voter)
     try:
-        battle = _issue(db, voter, competition_slug, ttl, None)
+        chosen = _choose(db, competition_slug, random.SystemRandom())
     except ArenaError as exc:
         if competition_slug is not None and exc.status == 404:
             raise
         return VotingPage(voter, None, exc, voter_vote_count(db, voter))
+    battle = _write(db, voter, chosen, ttl)
     return VotingPage(voter, battle, None, voter_vote_count(db, voter))
 
 

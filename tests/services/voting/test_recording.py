@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from arena.errors import Conflict, Forbidden, Gone, NotFound, ValidationError
-from arena.models import Battle, Model, Rating, Scope, Vote
+from arena.models import Battle, Rating, Vote
 from arena.services.verification import verify
 from arena.services.voting.battles import issue_battle
 from arena.services.voting.recording import record_vote, vote_from_page
@@ -19,23 +19,12 @@ from arena.services.voting.voters import ensure_voter
 COMPETITION = "fantasy-warrior-ii"
 
 
-def _ratings(db, model_slug: str) -> dict[str, tuple]:
-    with db.session() as session:
-        rows = session.execute(
-            select(Scope.key, Rating.elo, Rating.wins, Rating.losses, Rating.ties, Rating.battles)
-            .join(Scope, Scope.id == Rating.scope_id)
-            .join(Model, Model.id == Rating.model_id)
-            .where(Model.slug == model_slug)
-        ).all()
-    return {key: tuple(rest) for key, *rest in rows}
-
-
-def test_record_vote_updates_all_three_scopes_for_both_models(db, voter, voting_app):
+def test_record_vote_updates_all_three_scopes_for_both_models(db, voter, voting_app, model_ratings):
     battle = issue_battle(db, voter, COMPETITION, rng=random.Random(3))
     result = record_vote(db, battle.token, voter, "left", k=32)
     assert result.left.elo_before == 1000.0 and result.left.elo_after == 1016.0
     assert result.right.elo_after == 984.0
-    left, right = _ratings(db, result.left.model_id), _ratings(db, result.right.model_id)
+    left, right = model_ratings(result.left.model_id), model_ratings(result.right.model_id)
     for key in ("overall", "category:portrait", f"competition:{COMPETITION}"):
         assert left[key] == (1016.0, 1, 0, 0, 1)
         assert right[key] == (984.0, 0, 1, 0, 1)
@@ -46,22 +35,22 @@ def test_record_vote_updates_all_three_scopes_for_both_models(db, voter, voting_
         assert session.scalar(select(Battle.voted_at)) is not None
 
 
-def test_record_vote_both_bad_counts_as_a_tie(db, voter):
+def test_record_vote_both_bad_counts_as_a_tie(db, voter, model_ratings):
     battle = issue_battle(db, voter, COMPETITION, rng=random.Random(4))
     result = record_vote(db, battle.token, voter, "both_bad", k=32)
     assert result.left.elo_after == result.left.elo_before == 1000.0
-    assert _ratings(db, result.left.model_id)["overall"][3] == 1  # ties
+    assert model_ratings(result.left.model_id)["overall"][3] == 1  # ties
     with db.session() as session:
         assert session.scalar(select(Vote.winner)) == "tie (bothbad)"
 
 
-def test_record_vote_second_vote_is_a_conflict_and_changes_nothing(db, voter):
+def test_record_vote_second_vote_is_a_conflict_and_changes_nothing(db, voter, model_ratings):
     battle = issue_battle(db, voter, COMPETITION, rng=random.Random(5))
     first = record_vote(db, battle.token, voter, "right", k=32)
-    before = _ratings(db, first.left.model_id)
+    before = model_ratings(first.left.model_id)
     with pytest.raises(Conflict):
         record_vote(db, battle.token, voter, "left", k=32)
-    assert _ratings(db, first.left.model_id) == before
+    assert model_ratings(first.left.model_id) == before
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Vote)) == 1
 
