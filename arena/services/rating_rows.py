@@ -16,7 +16,7 @@ The Elo arithmetic is ``arena.ratings.elo``; the outcome encodings are
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -163,7 +163,8 @@ def lock_battle(conn: Connection, competition_id: int, models: tuple[int, int]) 
     rows = _LOCK_BATTLE.execute(conn, params)
     if len(rows) != 6:
         # Models entered after the last `arena seed` have no rows yet.
-        _create_missing(conn, _battle_scope_ids(conn, competition_id), models)
+        scope_ids = _battle_scope_ids(conn, competition_id)
+        _create_missing(conn, [(s, m) for s in scope_ids for m in models])
         rows = _LOCK_BATTLE.execute(conn, params)
     current = {(scope_id, model_id): (rating, kind) for scope_id, model_id, rating, kind in rows}
     scopes = {}
@@ -218,9 +219,10 @@ def _battle_scope_ids(conn: Connection, competition_id: int) -> list[int]:
     return list(scope_ids)
 
 
-def _create_missing(conn: Connection, scope_ids: Iterable[int], models: Iterable[int]) -> None:
+def _create_missing(conn: Connection, wanted: list[tuple[int, int]]) -> None:
     """Insert a fresh row (initial Elo, empty record) for every missing (scope, model)."""
-    scope_ids, models = list(scope_ids), [int(m) for m in models]
+    scope_ids = sorted({s for s, _ in wanted})
+    models = sorted({m for _, m in wanted})
     existing = set(
         conn.execute(
             select(Rating.scope_id, Rating.model_id).where(
@@ -230,9 +232,7 @@ def _create_missing(conn: Connection, scope_ids: Iterable[int], models: Iterable
     )
     missing = [
         {"scope_id": s, "model_id": m, "elo": elo.INITIAL, "wins": 0, "losses": 0, "ties": 0}
-        for s in scope_ids
-        for m in models
-        if (s, m) not in existing
+        for s, m in sorted(set(wanted) - existing)
     ]
     if missing:
         conn.execute(insert(ratings_t).values(battles=0), missing)
@@ -278,12 +278,15 @@ def apply_outcomes(conn: Connection, outcomes: Outcomes, k: float) -> None:
     targets = _scope_ids(conn, competition_ids)
     scopes = sorted({scope for pair in targets.values() for scope in pair})
     models = np.unique(np.concatenate([outcomes.model_a, outcomes.model_b]))
-    rows = _lock_rows(conn, scopes, models)
-    if len(rows) != len(scopes) * len(models):
-        _create_missing(conn, scopes, models)
-        rows = _lock_rows(conn, scopes, models)
-    replay = _Replay(scopes, models, rows)
-    replay.run(outcomes, targets, k)
+    replay = _Replay(scopes, models, _lock_rows(conn, scopes, models))
+    slots = replay.slots(outcomes, targets)
+    missing = replay.missing(slots)
+    if missing:
+        # Models entered after the last `arena seed` have no rows yet: create the ones the
+        # votes need, then lock and read again.
+        _create_missing(conn, missing)
+        replay = _Replay(scopes, models, _lock_rows(conn, scopes, models))
+    replay.run(slots, outcomes.scores, k)
     params = replay.changed_rows()
     if params:
         conn.execute(_SET_ROW, params)
@@ -300,14 +303,16 @@ class _Replay:
         self.elo = [elo.INITIAL] * size
         self.stored = np.zeros((size, 3), dtype=np.int64)  # wins, losses, ties
         self.added = np.zeros((size, 3), dtype=np.int64)
+        self.present = np.zeros(size, dtype=bool)
         self.scope_index = {scope_id: i for i, scope_id in enumerate(scopes)}
         model_index = {int(model_id): i for i, model_id in enumerate(models)}
         for scope_id, model_id, rating, wins, losses, ties in rows:
             slot = self.scope_index[scope_id] * len(models) + model_index[model_id]
             self.elo[slot] = rating
             self.stored[slot] = (wins, losses, ties)
+            self.present[slot] = True
 
-    def _slots(
+    def slots(
         self, outcomes: Outcomes, targets: dict[int | None, tuple[int, int]]
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Slots of A and B per vote in each scope kind: competition, category, overall."""
@@ -324,12 +329,21 @@ class _Replay:
         slots.append((overall + a, overall + b))
         return slots
 
-    def run(self, outcomes: Outcomes, targets: dict[int | None, tuple[int, int]], k: float) -> None:
-        scores = outcomes.scores
+    def missing(self, slots: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[int, int]]:
+        """The (scope, model) of every slot the votes use that has no row."""
+        m = len(self.models)
+        used = np.unique(np.concatenate([np.concatenate(pair) for pair in slots]))
+        return [
+            (self.scopes[slot // m], int(self.models[slot % m]))
+            for slot in used[~self.present[used]].tolist()
+        ]
+
+    def run(self, slots: list[tuple[np.ndarray, np.ndarray]], scores: np.ndarray, k: float) -> None:
+        """Replay the votes (their ``slots`` and A's ``scores``) in order."""
         score_list = scores.tolist()
         ratings, step, k = self.elo, elo.update, float(k)
         size = len(ratings)
-        for a_slots, b_slots in self._slots(outcomes, targets):
+        for a_slots, b_slots in slots:
             # Scopes are independent: replaying them one after another equals interleaving.
             for a, b, score in zip(a_slots.tolist(), b_slots.tolist(), score_list, strict=True):
                 ratings[a], ratings[b] = step(ratings[a], ratings[b], score, k)
