@@ -15,8 +15,10 @@ from one of two generators:
 
 For each cell (votes x tie rate x generator) it prints the coverage (share of (trial, model)
 whose interval holds the truth; the goal is 93-97%), the median Kendall tau of the published
-ranking with the true one, the median interval width, and the fitted scale (slope of the
-published ratings on the truth: 1 means the scale is right). A last line checks thin data:
+ranking with the true one (and, beside it, of the online Elo with K = 32 over the same votes
+in log order: the ranking the project published before), the median interval width, and the
+fitted scale (slope of the published ratings on the truth: 1 means the scale is right).
+``--tie-model`` picks the tie model (default: the published one). A last line checks thin data:
 ``--thin`` votes over the same models, the largest distance of any rating from 1000 and the
 share of ratings inside their own interval.
 
@@ -39,7 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from arena.ratings.published import publish  # noqa: E402  (after the path set-up above)
+from arena.ratings import elo  # noqa: E402  (after the path set-up above)
+from arena.ratings.published import TIE_MODELS, publish  # noqa: E402
 
 GENERATORS = ("davidson", "independent")
 
@@ -81,15 +84,17 @@ def run_cell(
     """Coverage, median tau, median width and mean fitted scale of one cell."""
     rng = np.random.default_rng(seed)
     covered = total = 0
-    taus, widths, scales = [], [], []
+    taus, elo_taus, widths, scales = [], [], [], []
     for _ in range(args.trials):
         truth = rng.normal(1000.0, 100.0, args.models)
         truth += 1000.0 - truth.mean()
         a, b, outcome = draw_votes(truth, votes, tie_rate, generator, rng)
-        fit = publish(a, b, outcome, args.models, rounds=args.rounds, rng=rng)
+        fit = publish(a, b, outcome, args.models, rounds=args.rounds, rng=rng, ties=args.tie_model)
         covered += int(np.sum((fit.low <= truth) & (truth <= fit.high)))
         total += args.models
         taus.append(kendall_tau(fit.ratings, truth))
+        online = elo.history(a, b, outcome, args.models, points=1)[1][-1]
+        elo_taus.append(kendall_tau(online, truth))
         widths.append(float(np.median(fit.high - fit.low)))
         centred = truth - truth.mean()
         scales.append(
@@ -98,6 +103,7 @@ def run_cell(
     return {
         "coverage": covered / total,
         "tau": statistics.median(taus),
+        "elo_tau": statistics.median(elo_taus),
         "width": statistics.median(widths),
         "scale": statistics.fmean(scales),
     }
@@ -111,7 +117,7 @@ def thin_data(args: argparse.Namespace, seed: int) -> dict[str, float]:
         truth = rng.normal(1000.0, 100.0, args.models)
         truth += 1000.0 - truth.mean()
         a, b, outcome = draw_votes(truth, args.thin, 0.1, "davidson", rng)
-        fit = publish(a, b, outcome, args.models, rounds=args.rounds, rng=rng)
+        fit = publish(a, b, outcome, args.models, rounds=args.rounds, rng=rng, ties=args.tie_model)
         worst = max(worst, float(np.max(np.abs(fit.ratings - 1000.0))))
         inside += int(np.sum((fit.low <= fit.ratings) & (fit.ratings <= fit.high)))
         total += args.models
@@ -129,15 +135,16 @@ def main() -> None:
     parser.add_argument("--thin", type=int, default=60, help="votes of the thin-data check")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--quick", action="store_true", help="20 trials of 200 rounds")
+    parser.add_argument("--tie-model", choices=TIE_MODELS, default=TIE_MODELS[0], help="tie model")
     args = parser.parse_args()
     if args.quick:
         args.trials, args.rounds = 20, 200
     print(
         f"{args.models} models, truth N(1000, 100), {args.trials} trials per cell, "
-        f"{args.rounds} bootstrap rounds; goal: coverage 93-97%"
+        f"{args.rounds} bootstrap rounds, tie model {args.tie_model}; goal: coverage 93-97%"
     )
-    print(f"{'generator':<12} {'votes':>6} {'ties':>5} {'coverage':>9} {'tau':>6} {'width':>7} "
-          f"{'scale':>6} {'seconds':>8}")  # fmt: skip
+    print(f"{'generator':<12} {'votes':>6} {'ties':>5} {'coverage':>9} {'tau':>6} {'Elo tau':>8} "
+          f"{'width':>7} {'scale':>6} {'seconds':>8}")  # fmt: skip
     with threadpool_limits(limits=1):
         cell = 0
         for generator in args.generators:
@@ -148,8 +155,8 @@ def main() -> None:
                     r = run_cell(votes, ties, generator, args, args.seed + cell)
                     print(
                         f"{generator:<12} {votes:>6} {ties:>5.0%} {r['coverage']:>9.1%} "
-                        f"{r['tau']:>6.3f} {r['width']:>7.0f} {r['scale']:>6.2f} "
-                        f"{time.perf_counter() - started:>8.1f}",
+                        f"{r['tau']:>6.3f} {r['elo_tau']:>8.3f} {r['width']:>7.0f} "
+                        f"{r['scale']:>6.2f} {time.perf_counter() - started:>8.1f}",
                         flush=True,
                     )
         thin = thin_data(args, args.seed)

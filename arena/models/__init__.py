@@ -14,7 +14,7 @@ from arena.models.arena import (
 )
 from arena.models.base import Base, utcnow
 from arena.models.catalog import Model, ModelParameter, Provider, ProviderOffering
-from arena.models.ratings import Rating, Scope, Snapshot, SnapshotRow
+from arena.models.ratings import Lease, Rating, Scope, Snapshot, SnapshotRow
 
 __all__ = [
     "ApiKey",
@@ -24,6 +24,7 @@ __all__ = [
     "Category",
     "Competition",
     "CompetitionModel",
+    "Lease",
     "Matchup",
     "Model",
     "ModelParameter",

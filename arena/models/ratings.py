@@ -79,6 +79,15 @@ class Snapshot(Base):
     seed: Mapped[int | None] = mapped_column(Integer)
     min_battles: Mapped[int] = mapped_column(Integer)
     plots: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: How ties were fitted (``arena.ratings.published``): ``decisive`` (the published
+    #: default), ``davidson``, or ``half`` (a tie is half a win, as FastChat).
+    ties_model: Mapped[str] = mapped_column(String(10), default="decisive")
+    #: The tie rate the model reports: all votes' (``decisive``), or between two equally
+    #: rated models (``davidson``); None for ``half``.
+    tie_rate: Mapped[float | None] = mapped_column(Float)
+    #: The newest counted vote the fit saw (None: no votes): the background publisher
+    #: compares it with the log to know whether the board is stale.
+    last_vote_id: Mapped[int | None] = mapped_column(Integer)
 
     scope: Mapped[Scope] = relationship()
     rows: Mapped[list[SnapshotRow]] = relationship(order_by="SnapshotRow.rank")
@@ -106,3 +115,16 @@ class SnapshotRow(Base):
     ci_low: Mapped[float] = mapped_column(Float)
     ci_high: Mapped[float] = mapped_column(Float)
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Share of the model's counted battles in the scope that were ties.
+    tie_rate: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Lease(Base):
+    """A named lease held by one process at a time (e.g. the background publisher): whoever
+    holds an unexpired lease does the job; others wait for it to expire or be released."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    expires_at: Mapped[dt.datetime] = mapped_column()

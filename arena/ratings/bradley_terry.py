@@ -8,19 +8,17 @@ Everything works on battles aggregated per unordered pair of models (:class:`Cel
 battles and score, so a fit costs ``O(pairs)``, never ``O(battles)``. Internally ratings are
 natural log-odds ``theta = (r - ANCHOR) * ln(BASE) / SCALE``.
 
-**Regulariser.** A model that won (or lost) every battle, or a comparison graph in several
-pieces, has no finite maximum-likelihood estimate. Every fit therefore maximises the
-log-likelihood minus ``PRIOR / 8 * sum(theta**2)``: a quadratic pull toward the mean whose
-curvature is that of ``PRIOR`` virtual tied battles per model against a phantom at the mean
-rating (a tie at equal ratings has curvature 1/4 per battle). It makes the problem strictly
-concave, so the answer is unique and finite; the ratings' mean is exactly ``ANCHOR`` at the
-optimum; a model with no battles stays at ``ANCHOR``; separate pieces of the graph are each
-centred on ``ANCHOR``; an undefeated model ends far above the rest but finite (about 840
-points above its only opponent after a single win, 1,150 after 10 straight wins). With
-``PRIOR = 0.01`` the fit differs from the unregularised MLE by thousandths of a point on a
-well-connected leaderboard (0.01 points at 10k battles x 21 models, 0.001 at 1M x 100) and
-by a tenth or two on thin data (0.09 at 200 battles x 10 models; 0.16 where a model has 6
-losses in 2,000 battles): the pull on a model is about ``PRIOR / 4 * theta / information``.
+**Prior.** Every fit maximises the log-likelihood plus a normal prior on each model's
+log-odds: ``theta ~ N(0, sigma**2)`` with ``sigma`` worth ``PRIOR_SD`` rating points, i.e. a
+penalty ``MU / 2 * sum(theta**2)`` with ``MU = 1 / sigma**2``. A model is pulled toward the
+mean by about ``MU / (MU + information)`` of its distance, where its information is about a
+quarter per battle against a near-equal opponent: with ``PRIOR_SD = 200`` (``MU = 0.75``, as
+much as three tied battles against an average model) the pull is 23% at 10 battles, 6% at
+50, 1% at 300, and it fades away as votes grow. It keeps thin data finite and honest (the
+winner of a single battle sits about 140 points above its opponent, not 840) and
+makes the problem strictly concave, so the answer is unique; the ratings' mean is exactly
+``ANCHOR`` at the optimum; a model with no battles stays at ``ANCHOR``; separate pieces of
+the comparison graph are each centred on ``ANCHOR``.
 
 **Solver.** Newton's method on the penalised log-likelihood with the analytic gradient and
 Hessian, steps capped at ``MAX_STEP`` and convergence when the largest step (less its mean:
@@ -46,19 +44,19 @@ import math
 import numpy as np
 
 from arena.ratings.pairs import Cells
-from arena.ratings.resampling import Multinomial
+from arena.ratings.resampling import Multinomial, VoteResampler
 
 SCALE = 400.0
 BASE = 10.0
 ANCHOR = 1000.0
 
-#: Strength of the regulariser, in virtual tied battles per model against the mean rating.
-PRIOR = 0.01
+#: Standard deviation of the prior on a model's rating, in rating points (see the docstring).
+PRIOR_SD = 200.0
 #: Largest Newton step, in rating points (a step is scaled down to it).
 MAX_STEP = 350.0
 
 _NAT = math.log(BASE) / SCALE  # log-odds per rating point
-_MU = PRIOR / 4.0  # curvature of the penalty, per model, in log-odds units
+MU = 1.0 / (PRIOR_SD * _NAT) ** 2  # curvature of the prior, per model, in log-odds units
 _CHUNK_ELEMENTS = 1 << 19  # rounds per chunk: about this many elements per working array
 _BOOT_MAX_ITER = 100
 _SLOW_RATIO = 0.8  # fixed-Hessian steps must shrink at least this fast, else exact Newton
@@ -173,7 +171,7 @@ class _Rounds:
             q = g.to_models(t, t)
         q *= x
         grad = self.score - q
-        grad -= _MU * theta
+        grad -= MU * theta
         return grad
 
     def hessian(self, theta: np.ndarray) -> np.ndarray:
@@ -194,7 +192,7 @@ class _Rounds:
         np.negative(h, out=h)
         flat = h.reshape(h.shape[0], g.n * g.n)
         flat[:, g.diag] = 0.0
-        flat[:, g.diag] = _MU - h.sum(axis=2)
+        flat[:, g.diag] = MU - h.sum(axis=2)
         return h
 
 
@@ -207,11 +205,12 @@ def _newton(
 ) -> np.ndarray:
     """Maximise the penalised log-likelihood for each row; updates and returns ``theta``.
 
-    ``theta`` is ``(R, n)`` log-odds and ``tol`` is in log-odds. With ``shared_inverse``
+    ``theta`` is ``(R, n + e)``: ``n = rounds.graph.n`` log-odds, then ``e`` other
+    parameters (Davidson's tie parameter), and ``tol`` is in log-odds. With ``shared_inverse``
     (``(n, n)``), rows start with fixed-Hessian steps and switch to exact Newton steps when
     their size shrinks by less than ``_SLOW_RATIO`` per iteration.
     """
-    rows = theta.shape[0]
+    rows, n = theta.shape[0], rounds.graph.n
     active = np.arange(rows)
     exact = np.full(rows, shared_inverse is None)
     last = np.full(rows, np.inf)
@@ -227,9 +226,11 @@ def _newton(
             if ex.any():
                 h = rounds.subset(ex).hessian(th[ex])
                 step[ex] = np.linalg.solve(h, grad[ex][:, :, None])[:, :, 0]
-        # Step size without its uniform part: a shift of all ratings is anchored away anyway,
-        # and along that direction (curvature _MU only) rounding noise is amplified 1/_MU-fold.
-        size = np.abs(step - step.mean(axis=1, keepdims=True)).max(axis=1, initial=0.0)
+        # Step size without its uniform part: a shift of all ratings is anchored away anyway.
+        core = step[:, :n]
+        size = np.abs(core - core.mean(axis=1, keepdims=True)).max(axis=1, initial=0.0)
+        if step.shape[1] > n:
+            np.maximum(size, np.abs(step[:, n:]).max(axis=1), out=size)
         slow = ~ex & (size > _SLOW_RATIO * last[active])
         if slow.any():  # fixed-Hessian steps not contracting: redo these rows exactly
             step[slow] = 0.0
@@ -314,7 +315,7 @@ def fit(cells: Cells, *, max_iter: int = 100, tol: float = 1e-8) -> np.ndarray:
     """Bradley-Terry ratings of ``cells``' models (maximum penalised likelihood).
 
     ``P(i beats j) = 1 / (1 + BASE**((r_j - r_i) / SCALE))``, a tie counting as half a win
-    for each side; see the module docstring for the tiny regulariser.
+    for each side; see the module docstring for the prior.
 
     Args:
         cells: battles per pair.
@@ -394,6 +395,8 @@ def bootstrap(
     *,
     start: np.ndarray | None = None,
     tol: float = 1e-4,
+    sampler: VoteResampler | Multinomial | None = None,
+    decisive: bool = False,
 ) -> np.ndarray:
     """Bradley-Terry ratings of ``rounds`` resamplings (with replacement) of the battles.
 
@@ -409,9 +412,12 @@ def bootstrap(
         start: the full-data fit if already computed (:func:`fit` of ``cells``).
         tol: convergence of each round, in rating points (a round then sits within about
             ``tol / 10`` of its optimum: far below the Monte Carlo error of any interval).
+        sampler: draws the rounds' cell counts (default: battles resampled one by one).
+        decisive: fit each round's decisive battles only (its ties are drawn, so the number
+            of decisive battles varies as it should, and then left out of the fit).
 
     Returns:
-        float64 ``(rounds, n_models)``.
+        float64 ``(rounds, n_models)``; NaN for a model without battles in that round.
 
     Raises:
         ValueError: negative ``rounds``, or ``start`` not of shape ``(n_models,)``.
@@ -422,7 +428,7 @@ def bootstrap(
     n, p = cells.n_models, np.size(cells.a)
     total = cells.total
     if rounds == 0 or total == 0:
-        return np.full((rounds, n), ANCHOR)
+        return np.full((rounds, n), np.nan)  # no battle: no model has a rating
     if start is None:
         start = fit(cells)
     start = np.asarray(start, dtype=np.float64)
@@ -431,13 +437,29 @@ def bootstrap(
     graph = _Graph(cells)
     theta0 = (start - start.mean()) * _NAT
     shared = _shared_inverse(graph, *_scores(cells.wins_a, cells.wins_b, cells.ties), theta0)
-    sampler = Multinomial(np.concatenate([cells.wins_a, cells.wins_b, cells.ties]))
+    if sampler is None:
+        sampler = Multinomial(_counts(cells))
     out = np.empty((rounds, n))
     chunk = _chunk(graph)
     for lo in range(0, rounds, chunk):
         hi = min(rounds, lo + chunk)
         counts = sampler.draw(rng, hi - lo).reshape(hi - lo, 3, p)
+        if decisive:
+            counts[:, 2] = 0
         half = counts[:, 2] * 0.5
         score_a, score_b = counts[:, 0] + half, counts[:, 1] + half
         out[lo:hi] = _fit_rows(graph, score_a, score_b, theta0, shared, tol, _BOOT_MAX_ITER)
+        mark_absent(graph, counts, out[lo:hi])
     return out
+
+
+def _counts(cells: Cells) -> np.ndarray:
+    """The ``3p`` cell counts of ``cells``: ``wins_a``, then ``wins_b``, then ``ties``."""
+    return np.concatenate([cells.wins_a, cells.wins_b, cells.ties])
+
+
+def mark_absent(graph: _Graph, counts: np.ndarray, ratings: np.ndarray) -> None:
+    """Set to NaN, in ``ratings`` ``(R, n)``, the models without battles in ``counts``
+    ``(R, 3, p)``: a round that never saw a model says nothing about it."""
+    per_pair = counts.sum(axis=1).astype(np.float64)
+    ratings[graph.to_models(per_pair, per_pair) == 0] = np.nan

@@ -100,6 +100,40 @@ def aggregate(
     )
 
 
+def model_ties(cells: Cells) -> np.ndarray:
+    """Ties per model, int64 ``(n_models,)``."""
+    out = np.zeros(cells.n_models, dtype=np.int64)
+    np.add.at(out, cells.a, cells.ties)
+    np.add.at(out, cells.b, cells.ties)
+    return out
+
+
+def cell_of(
+    model_a: np.ndarray, model_b: np.ndarray, outcome: np.ndarray, cells: Cells
+) -> np.ndarray:
+    """The cell of each battle among ``cells``' ``3p`` (pair, outcome) cells.
+
+    Cells are laid out as ``wins_a`` (``0 .. p-1``), ``wins_b`` (``p .. 2p-1``), then
+    ``ties``: battle ``k`` lies in cell ``outcome' * p + pair``, where ``outcome'`` is its
+    outcome as seen from the pair's ``a`` side.
+
+    Args:
+        model_a, model_b, outcome: the battles (as for :func:`aggregate`), shape ``(m,)``.
+        cells: their :func:`aggregate`.
+
+    Returns:
+        int64 ``(m,)``.
+    """
+    a = np.asarray(model_a, dtype=np.int64).ravel()
+    b = np.asarray(model_b, dtype=np.int64).ravel()
+    o = np.asarray(outcome, dtype=np.int64).ravel()
+    n, p = cells.n_models, cells.a.size
+    swap = a > b
+    key = np.where(swap, b, a) * n + np.where(swap, a, b)
+    pair = np.searchsorted(cells.a * n + cells.b, key)
+    return np.where(swap & (o < 2), 1 - o, o) * p + pair
+
+
 def head_to_head(cells: Cells) -> tuple[np.ndarray, np.ndarray]:
     """Battles and win fractions of every model against every other, row model vs column.
 

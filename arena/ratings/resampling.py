@@ -177,3 +177,62 @@ class _PoissonTable:
         counts = self.guide[bucket]
         _refine(counts, uniform, self.cdf, self.shift_col)
         return counts
+
+
+class VoteResampler:
+    """Bootstrap counts of the ``k`` (pair, outcome) cells from resampling *votes*.
+
+    A vote that yields several pairwise outcomes (a ranking of four images gives six) is
+    drawn whole: votes with the same set of outcomes (their *pattern*) are interchangeable,
+    so a round draws multinomial counts of the distinct patterns (:class:`Multinomial`) and
+    adds up their cells. When every vote has one outcome, patterns are cells.
+
+    Args:
+        cell: int ``(m,)``, the cell of each outcome, in ``[0, k)``.
+        vote: int ``(m,)``, the vote of each outcome, or None (one vote per outcome).
+        k: number of cells.
+    """
+
+    def __init__(self, cell: np.ndarray, vote: np.ndarray | None, k: int) -> None:
+        cell = np.asarray(cell, dtype=np.int64).ravel()
+        self.k = k
+        self.entry_pattern: np.ndarray | None = None
+        if vote is not None:
+            vote = np.asarray(vote).ravel()
+            if vote.shape != cell.shape:
+                raise ValueError("vote must have one entry per outcome")
+            order = np.lexsort((cell, vote))
+            v, c = vote[order], cell[order]
+            starts = np.flatnonzero(np.r_[True, v[1:] != v[:-1]])
+            lengths = np.diff(np.r_[starts, v.size])
+            if lengths.max(initial=1) > 1:
+                self._patterns(c, starts, lengths)
+                return
+        self.sampler = Multinomial(np.bincount(cell, minlength=k))
+
+    def _patterns(self, cells: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+        """Count the distinct patterns and index their cells (``cells`` grouped by vote)."""
+        votes = starts.size
+        table = np.full((votes, int(lengths.max())), -1, dtype=np.int64)
+        column = np.arange(cells.size) - np.repeat(starts, lengths)
+        table[np.repeat(np.arange(votes), lengths), column] = cells
+        patterns, of_vote = np.unique(table, axis=0, return_inverse=True)
+        self.sampler = Multinomial(np.bincount(of_vote.ravel(), minlength=patterns.shape[0]))
+        pattern, slot = np.nonzero(patterns >= 0)
+        entry_cell = patterns[pattern, slot]
+        order = np.argsort(entry_cell, kind="stable")
+        self.entry_pattern = pattern[order]
+        sorted_cells = entry_cell[order]
+        self.entry_starts = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+        self.entry_cells = sorted_cells[self.entry_starts]
+
+    def draw(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """``size`` resamples: integer cell counts ``(size, k)``."""
+        counts = self.sampler.draw(rng, size)
+        if self.entry_pattern is None:
+            return counts
+        out = np.zeros((size, self.k), dtype=np.int64)
+        out[:, self.entry_cells] = np.add.reduceat(
+            counts[:, self.entry_pattern], self.entry_starts, axis=1
+        )
+        return out

@@ -23,6 +23,7 @@ from arena.errors import ValidationError
 from arena.models import Competition, Scope, Snapshot, SnapshotRow, Vote, utcnow
 from arena.ratings import elo as elo_maths
 from arena.ratings import published
+from arena.ratings.ranks import competition_ranks
 from arena.services import integrity
 from arena.services.counting import counted_votes
 from arena.services.leaderboards.boards import live_rows
@@ -46,24 +47,25 @@ class Published:
 def _votes_frame(session: Session) -> pd.DataFrame:
     """Every counted vote (see arena.services.counting) in log order, as small integers.
 
-    Columns: ``competition_id``, ``a``, ``b``, ``outcome`` (0 model_a won, 1 model_b won,
-    2 tie). The outcome is mapped in SQL and rows are fetched as plain tuples straight into
+    Columns: ``id``, ``competition_id``, ``a``, ``b``, ``outcome`` (0 model_a won, 1 model_b
+    won, 2 tie). The outcome is mapped in SQL and rows are fetched as plain tuples straight into
     one integer array: a million votes load in about a second.
     """
     outcome = case((Vote.winner == "model_a", 0), (Vote.winner == "model_b", 1), else_=2)
     statement = (
-        select(Vote.competition_id, Vote.model_a_id, Vote.model_b_id, outcome)
+        select(Vote.id, Vote.competition_id, Vote.model_a_id, Vote.model_b_id, outcome)
         .where(counted_votes())
         .order_by(Vote.id)
     )
     rows = Prepared(statement).execute(session.connection(), {})
-    data = np.array(rows, dtype=np.int64).reshape(-1, 4)
+    data = np.array(rows, dtype=np.int64).reshape(-1, 5)
     return pd.DataFrame(
         {
-            "competition_id": data[:, 0],
-            "a": data[:, 1],
-            "b": data[:, 2],
-            "outcome": data[:, 3].astype(np.int8),
+            "id": data[:, 0],
+            "competition_id": data[:, 1],
+            "a": data[:, 2],
+            "b": data[:, 3],
+            "outcome": data[:, 4].astype(np.int8),
         }
     )
 
@@ -87,6 +89,7 @@ def _fit_scope(
     min_battles: int,
     seed: int | None,
     k: float,
+    ties: str,
     now: dt.datetime,
 ) -> _Fitted:
     """Fit one scope (reads only: the live records ride along into the snapshot rows)."""
@@ -98,7 +101,8 @@ def _fit_scope(
     b = lookup[votes["b"].to_numpy()]
     outcome = votes["outcome"].to_numpy()
     n = len(model_ids)
-    fit = published.publish(a, b, outcome, n, rounds=rounds, rng=rng)
+    fit = published.publish(a, b, outcome, n, rounds=rounds, rng=rng, ties=ties)
+    ranks = competition_ranks(fit.ratings)
     cells = fit.cells
     at, elo_at = elo_maths.history(a, b, outcome, n, points=HISTORY_POINTS, k=k)
     live = {row["model_pk"]: row for row in live_rows(session, scope.id)}
@@ -124,6 +128,9 @@ def _fit_scope(
         "seed": seed,
         "min_battles": min_battles,
         "plots": plots,
+        "ties_model": ties,
+        "tie_rate": fit.tie_rate,
+        "last_vote_id": int(votes["id"].max()),
     }
     rows = []
     for model_pk, i in index.items():
@@ -131,8 +138,8 @@ def _fit_scope(
         rows.append(
             {
                 "model_id": model_pk,
-                "rank": row["rank"] if row else len(live) + 1,
-                "rank_of": len(live),
+                "rank": int(ranks[i]),
+                "rank_of": n,
                 "rank_ub": int(fit.rank_ub[i]),
                 "elo": row["elo"] if row else elo_maths.INITIAL,
                 "wins": row["wins"] if row else 0,
@@ -144,6 +151,7 @@ def _fit_scope(
                 "ci_low": float(fit.low[i]),
                 "ci_high": float(fit.high[i]),
                 "provisional": bool(fit.battles[i] < min_battles),
+                "tie_rate": float(fit.tie_share[i]),
             }
         )
     return _Fitted(snapshot, rows, n)
@@ -167,6 +175,7 @@ def publish_snapshots(
     seed: int | None = None,
     min_battles: int = 10,
     k: float = elo_maths.DEFAULT_K,
+    ties: str = published.DECISIVE,
     progress: Callable[[str], None] | None = None,
 ) -> list[Published]:
     """Fit and publish one snapshot per scope that has votes, in one transaction.
@@ -176,23 +185,29 @@ def publish_snapshots(
         seed: makes the bootstrap reproducible (each scope gets its own derived stream).
         min_battles: models with fewer battles in a scope are marked provisional.
         k: the Elo K used for the Elo-over-time chart.
+        ties: the tie model (``arena.ratings.published``): ``decisive`` (published by
+            default), ``davidson``, or ``half`` (a tie is half a win, FastChat's fit, for
+            comparison with public boards).
         progress: called with each scope key as it is published.
 
     Returns:
         What was published, per scope.
 
     Raises:
-        ValidationError: a negative number of rounds.
+        ValidationError: a negative number of rounds, an unknown ``ties``.
     """
     if rounds < 0:
         raise ValidationError("bootstrap rounds must be 0 or more", field="bootstrap")
+    if ties not in published.TIE_MODELS:
+        raise ValidationError(
+            f"ties must be one of {', '.join(published.TIE_MODELS)}, got {ties!r}", field="ties"
+        )
     votes = _votes_frame(session)
     scopes = session.scalars(select(Scope).order_by(Scope.id)).all()
     categories = dict(session.execute(select(Competition.id, Competition.category_id)).all())
     votes["category_id"] = votes["competition_id"].map(categories)
     streams = np.random.SeedSequence(seed).spawn(len(scopes))
     now = utcnow()
-    published = []
     # One BLAS thread: the batched solves are small, and two threads on a busy two-core
     # machine have been seen to run them many times slower.
     limits = threadpool_limits(1)
@@ -220,6 +235,7 @@ def publish_snapshots(
                 min_battles=min_battles,
                 seed=seed,
                 k=k,
+                ties=ties,
                 now=now,
             )
             fitted.append((scope.key, result, time.perf_counter() - started))
@@ -228,7 +244,7 @@ def publish_snapshots(
         # Voters' anomaly scores follow the same log, so they are refreshed with it.
         scores = integrity.anomaly_scores_of_voters(session)
         session.rollback()  # end the reading transaction; the writes start afresh
-        published = [
+        done = [
             Published(key, _store(session, result), result.snapshot["votes"], result.models, s)
             for key, result, s in fitted
         ]
@@ -239,4 +255,4 @@ def publish_snapshots(
         raise
     finally:
         limits.restore_original_limits()
-    return published
+    return done

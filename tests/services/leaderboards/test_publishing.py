@@ -65,3 +65,40 @@ def test_flagged_voters_are_left_out_of_snapshots(voted_session, votes):
     voted_session.execute(update(Voter).values(flagged=True))
     voted_session.commit()
     assert publishing.publish_snapshots(voted_session, rounds=10) == []
+
+
+def test_snapshot_records_its_tie_model_ranks_by_published_rating_and_last_vote(
+    voted_session,
+):
+    from arena.models import Vote
+    from arena.ratings.ranks import competition_ranks
+
+    publishing.publish_snapshots(voted_session, rounds=50, seed=3)
+    snap = voted_session.scalar(
+        select(Snapshot).join(Snapshot.scope).where(Snapshot.scope.has(key="overall"))
+    )
+    assert snap.ties_model == "decisive"
+    votes = voted_session.scalars(select(Vote)).all()
+    assert snap.last_vote_id == max(v.id for v in votes)
+    ties = sum(v.winner == "tie" for v in votes)
+    assert snap.tie_rate == pytest.approx(ties / len(votes))
+    rows = voted_session.scalars(
+        select(SnapshotRow).where(SnapshotRow.snapshot_id == snap.id)
+    ).all()
+    expected = competition_ranks([r.bt_rating for r in rows])
+    assert [r.rank for r in rows] == expected.tolist()
+    assert {r.rank_of for r in rows} == {len(rows)}
+    for r in rows:
+        assert r.tie_rate == pytest.approx(r.ties / r.battles)
+
+    publishing.publish_snapshots(voted_session, rounds=0, ties="half")
+    half = voted_session.scalar(select(Snapshot).order_by(Snapshot.id.desc()).limit(1))
+    assert half.ties_model == "half" and half.tie_rate is None
+
+
+def test_unknown_tie_model_is_refused(voted_session):
+    from arena.errors import ValidationError
+
+    with pytest.raises(ValidationError, match="ties must be one of decisive, davidson, half"):
+        publishing.publish_snapshots(voted_session, rounds=0, ties="quarter")
+    assert voted_session.scalar(select(func.count()).select_from(Snapshot)) == 0
