@@ -43,7 +43,7 @@ import math
 
 import numpy as np
 
-from arena.ratings.pairs import Cells
+from arena.ratings.pairs import Cells, decisive_cells
 from arena.ratings.resampling import Multinomial, VoteResampler
 
 SCALE = 400.0
@@ -59,6 +59,9 @@ _NAT = math.log(BASE) / SCALE  # log-odds per rating point
 MU = 1.0 / (PRIOR_SD * _NAT) ** 2  # curvature of the prior, per model, in log-odds units
 _CHUNK_ELEMENTS = 1 << 19  # rounds per chunk: about this many elements per working array
 _BOOT_MAX_ITER = 100
+# Battles from which a model is in every round: absent with probability about exp(-250 / k)
+# when votes of k outcomes are resampled whole (below 1e-18 for k up to 6).
+_ALWAYS_PRESENT = 250
 _SLOW_RATIO = 0.8  # fixed-Hessian steps must shrink at least this fast, else exact Newton
 
 
@@ -412,9 +415,13 @@ def bootstrap(
         start: the full-data fit if already computed (:func:`fit` of ``cells``).
         tol: convergence of each round, in rating points (a round then sits within about
             ``tol / 10`` of its optimum: far below the Monte Carlo error of any interval).
-        sampler: draws the rounds' cell counts (default: battles resampled one by one).
-        decisive: fit each round's decisive battles only (its ties are drawn, so the number
-            of decisive battles varies as it should, and then left out of the fit).
+        sampler: draws the rounds' cell counts (default: battles resampled one by one):
+            ``(R, 3p)`` in the layout of :func:`arena.ratings.pairs.cell_of`, or with
+            ``decisive``, ``(R, 2p + 1)``, all ties in the last cell.
+        decisive: fit each round's decisive battles only (the published default): rounds
+            resample every battle, so the number of decisive ones varies as it should, and
+            leave the ties out of the fit; ``start`` is then the fit of
+            :func:`arena.ratings.pairs.decisive` cells.
 
     Returns:
         float64 ``(rounds, n_models)``; NaN for a model without battles in that round.
@@ -426,8 +433,12 @@ def bootstrap(
     if rounds < 0:
         raise ValueError("rounds must be 0 or more")
     n, p = cells.n_models, np.size(cells.a)
-    total = cells.total
-    if rounds == 0 or total == 0:
+    if sampler is None and cells.total:
+        observed = _counts(cells)
+        sampler = Multinomial(np.r_[observed[: 2 * p], cells.ties.sum()] if decisive else observed)
+    if decisive:
+        cells = decisive_cells(cells)
+    if rounds == 0 or cells.total == 0:
         return np.full((rounds, n), np.nan)  # no battle: no model has a rating
     if start is None:
         start = fit(cells)
@@ -437,19 +448,21 @@ def bootstrap(
     graph = _Graph(cells)
     theta0 = (start - start.mean()) * _NAT
     shared = _shared_inverse(graph, *_scores(cells.wins_a, cells.wins_b, cells.ties), theta0)
-    if sampler is None:
-        sampler = Multinomial(_counts(cells))
     out = np.empty((rounds, n))
+    battles = cells.model_battles
     chunk = _chunk(graph)
     for lo in range(0, rounds, chunk):
         hi = min(rounds, lo + chunk)
-        counts = sampler.draw(rng, hi - lo).reshape(hi - lo, 3, p)
+        drawn = sampler.draw(rng, hi - lo)
         if decisive:
-            counts[:, 2] = 0
-        half = counts[:, 2] * 0.5
-        score_a, score_b = counts[:, 0] + half, counts[:, 1] + half
+            counts = drawn[:, : 2 * p].reshape(hi - lo, 2, p)
+            score_a, score_b = counts[:, 0], counts[:, 1]
+        else:
+            counts = drawn.reshape(hi - lo, 3, p)
+            half = counts[:, 2] * 0.5
+            score_a, score_b = counts[:, 0] + half, counts[:, 1] + half
         out[lo:hi] = _fit_rows(graph, score_a, score_b, theta0, shared, tol, _BOOT_MAX_ITER)
-        mark_absent(graph, counts, out[lo:hi])
+        mark_absent(graph, counts, out[lo:hi], battles)
     return out
 
 
@@ -458,8 +471,14 @@ def _counts(cells: Cells) -> np.ndarray:
     return np.concatenate([cells.wins_a, cells.wins_b, cells.ties])
 
 
-def mark_absent(graph: _Graph, counts: np.ndarray, ratings: np.ndarray) -> None:
+def mark_absent(
+    graph: _Graph, counts: np.ndarray, ratings: np.ndarray, battles: np.ndarray
+) -> None:
     """Set to NaN, in ``ratings`` ``(R, n)``, the models without battles in ``counts``
-    ``(R, 3, p)``: a round that never saw a model says nothing about it."""
+    ``(R, k, p)`` (``k`` outcomes per pair): a round that never saw a model says nothing
+    about it. ``battles`` are the models' battles in the full data (no model is ever missing
+    when all have many)."""
+    if battles.min(initial=_ALWAYS_PRESENT) >= _ALWAYS_PRESENT:
+        return  # every model has so many battles that no round can miss one
     per_pair = counts.sum(axis=1).astype(np.float64)
     ratings[graph.to_models(per_pair, per_pair) == 0] = np.nan

@@ -244,10 +244,11 @@ def bootstrap(
     full = _Rounds(graph, *_split(_counts(cells), p))
     shared = np.linalg.inv(full.hessian(params[None, :])[0])
     out = np.empty((rounds, n))
+    battles = cells.model_battles
     chunk = _chunk(graph)
     for lo in range(0, rounds, chunk):
         hi = min(rounds, lo + chunk)
         counts = sampler.draw(rng, hi - lo)
         out[lo:hi] = _fit_rows(graph, counts, params, shared, tol, bt._BOOT_MAX_ITER)[0]
-        bt.mark_absent(graph, counts.reshape(hi - lo, 3, p), out[lo:hi])
+        bt.mark_absent(graph, counts.reshape(hi - lo, 3, p), out[lo:hi], battles)
     return out

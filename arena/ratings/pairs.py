@@ -108,18 +108,32 @@ def model_ties(cells: Cells) -> np.ndarray:
     return out
 
 
+def decisive_cells(cells: Cells) -> Cells:
+    """``cells`` without their ties (the same pairs, so that counts still line up)."""
+    return Cells(
+        cells.a, cells.b, cells.wins_a, cells.wins_b, np.zeros_like(cells.ties), cells.n_models
+    )
+
+
 def cell_of(
-    model_a: np.ndarray, model_b: np.ndarray, outcome: np.ndarray, cells: Cells
+    model_a: np.ndarray,
+    model_b: np.ndarray,
+    outcome: np.ndarray,
+    cells: Cells,
+    *,
+    lump_ties: bool = False,
 ) -> np.ndarray:
     """The cell of each battle among ``cells``' ``3p`` (pair, outcome) cells.
 
     Cells are laid out as ``wins_a`` (``0 .. p-1``), ``wins_b`` (``p .. 2p-1``), then
     ``ties``: battle ``k`` lies in cell ``outcome' * p + pair``, where ``outcome'`` is its
-    outcome as seen from the pair's ``a`` side.
+    outcome as seen from the pair's ``a`` side. With ``lump_ties``, every tie is in one cell,
+    ``2p`` (for fits that leave ties out: ``2p + 1`` cells).
 
     Args:
         model_a, model_b, outcome: the battles (as for :func:`aggregate`), shape ``(m,)``.
         cells: their :func:`aggregate`.
+        lump_ties: put all ties in cell ``2p``.
 
     Returns:
         int64 ``(m,)``.
@@ -131,6 +145,8 @@ def cell_of(
     swap = a > b
     key = np.where(swap, b, a) * n + np.where(swap, a, b)
     pair = np.searchsorted(cells.a * n + cells.b, key)
+    if lump_ties:
+        return np.where(o == 2, 2 * p, np.where(swap, 1 - o, o) * p + pair)
     return np.where(swap & (o < 2), 1 - o, o) * p + pair
 
 

@@ -102,20 +102,20 @@ def publish(
         if cells.total:
             tie_rate = float(nu / (2.0 + nu))
     elif ties == DECISIVE:
-        ratings, nu = bt.fit(_decisive(cells)), None
+        ratings, nu = bt.fit(pairs.decisive_cells(cells)), None
         if cells.total:
             tie_rate = float(cells.ties.sum() / cells.total)
     else:
         ratings, nu = bt.fit(cells), None
     if rounds > 0 and cells.total:
-        cell = pairs.cell_of(model_a, model_b, outcome, cells)
-        sampler = VoteResampler(cell, vote, 3 * cells.a.size)
+        lump = ties == DECISIVE  # where a tie falls does not matter, only that it is one
+        cell = pairs.cell_of(model_a, model_b, outcome, cells, lump_ties=lump)
+        sampler = VoteResampler(cell, vote, (2 * cells.a.size + 1) if lump else 3 * cells.a.size)
         if ties == DAVIDSON:
             samples = davidson.bootstrap(cells, sampler, rounds, rng, start=(ratings, nu))
         else:
-            fitted = _decisive(cells) if ties == DECISIVE else cells
             samples = bt.bootstrap(
-                fitted, rounds, rng, start=ratings, sampler=sampler, decisive=ties == DECISIVE
+                cells, rounds, rng, start=ratings, sampler=sampler, decisive=lump
             )
         absent = np.isnan(samples)
         if absent.any():  # no battle in that round: the prior is all we know
@@ -134,11 +134,4 @@ def publish(
         tie_share=tie_share,
         tie_rate=tie_rate,
         cells=cells,
-    )
-
-
-def _decisive(cells: pairs.Cells) -> pairs.Cells:
-    """``cells`` without their ties (same pairs, so bootstrap counts line up)."""
-    return pairs.Cells(
-        cells.a, cells.b, cells.wins_a, cells.wins_b, np.zeros_like(cells.ties), cells.n_models
     )

@@ -239,3 +239,20 @@ def test_bootstrap_widths_match_fisher_standard_errors():
     expected = 2.0 * 1.959964 * fisher_se(cells, ratings)
     np.testing.assert_allclose(high - low, expected, rtol=0.15)
     assert np.all((low < ratings) & (ratings < high))
+
+
+def test_decisive_bootstrap_resamples_ties_but_fits_decisive_battles():
+    rng = np.random.default_rng(21)
+    truth = rng.normal(1000.0, 150.0, 6)
+    a, b, outcome = battles(rng, truth, 4000, tie=0.4)
+    cells = pairs.aggregate(a, b, outcome, 6)
+    point = bt.fit(pairs.decisive_cells(cells))
+    samples = bt.bootstrap(cells, 400, np.random.default_rng(2), decisive=True)
+    assert samples.shape == (400, 6)
+    np.testing.assert_allclose(samples.mean(axis=0), point, atol=4.0)
+    # The same decisive battles without any tie give the same point and similar spreads.
+    keep = outcome < 2
+    alone = pairs.aggregate(a[keep], b[keep], outcome[keep], 6)
+    np.testing.assert_allclose(bt.fit(alone), point, atol=1e-9)
+    spread = samples.std(axis=0) / bt.bootstrap(alone, 400, np.random.default_rng(3)).std(axis=0)
+    assert np.all((spread > 0.8) & (spread < 1.25))
