@@ -19,7 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             (tests pass their database URL and media directory here).
 
     Returns:
-        The configured app with the database, CLI and blueprints registered.
+        The configured app with the database, CLI and blueprints registered, and, when
+        ``AUTOPUBLISH`` is on, the background publisher (see ``_autopublish``).
 
     Raises:
         arena.config.ConfigError: a required setting is missing or malformed.
@@ -42,4 +43,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     security.init_app(app)
     register_cli(app)
+    if app.config["AUTOPUBLISH"]:
+        _autopublish(app)
     return app
+
+
+def _autopublish(app: Flask) -> None:
+    """Run the background publisher in every process that serves this app's requests.
+
+    The thread starts with the first request a process serves (a gunicorn worker, the
+    reloader's serving child), never in the reloader's watching parent or a CLI command, and
+    once per process. Its handle is ``app.extensions["arena.publisher"]``; at exit it is
+    stopped, so it releases the lease for another worker to take at once.
+    """
+    import atexit
+
+    from arena.services.leaderboards.autopublish import BackgroundPublisher, PublishSettings
+
+    background = BackgroundPublisher(
+        app.extensions["arena.db"], PublishSettings.from_config(app.config)
+    )
+    app.extensions["arena.publisher"] = background
+    app.before_request(background.ensure_running)
+    atexit.register(background.stop, 2.0)

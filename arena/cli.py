@@ -182,8 +182,16 @@ def verify() -> None:
     help="Bootstrap rounds for the 95% intervals.",
 )
 @click.option("--seed", type=int, help="Seed for a reproducible bootstrap.")
+@click.option(
+    "--ties",
+    type=click.Choice(["decisive", "davidson", "half"]),
+    default="decisive",
+    show_default=True,
+    help="Tie model: decisive (published: ratings from decisive votes, ties a separate "
+    "outcome), davidson, or half (a tie is half a win, as FastChat).",
+)
 @with_appcontext
-def recompute(rounds: int, seed: int | None) -> None:
+def recompute(rounds: int, seed: int | None, ties: str) -> None:
     """Publish a leaderboard snapshot (Bradley-Terry + bootstrap CIs) for every scope."""
     from arena.services.leaderboards.publishing import publish_snapshots
 
@@ -194,6 +202,7 @@ def recompute(rounds: int, seed: int | None) -> None:
         seed=seed,
         min_battles=current_app.config["MIN_BATTLES"],
         k=current_app.config["ELO_K"],
+        ties=ties,
         progress=lambda key: click.echo(f"  published {key}", err=True),
     )
     for p in published:
@@ -206,6 +215,52 @@ def recompute(rounds: int, seed: int | None) -> None:
     else:
         elapsed = time.perf_counter() - started
         click.echo(f"Published {len(published)} snapshots in {elapsed:.2f} s.")
+
+
+@click.command("publish-loop")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="One cycle: publish now if any board is stale (and the lease is free), then exit.",
+)
+@with_appcontext
+def publish_loop(once: bool) -> None:
+    """Publish snapshots in the foreground whenever the boards are stale enough.
+
+    The loop web workers run in the background (ARENA_AUTOPUBLISH), for deployments that
+    prefer a process of their own: it publishes after ARENA_PUBLISH_AFTER_VOTES new counted
+    votes or before a board is ARENA_PUBLISH_MAX_STALE seconds stale, with
+    ARENA_PUBLISH_BOOTSTRAP rounds, and only while it holds the publisher lease (one
+    publisher at a time across processes and machines). SIGINT or SIGTERM stops it after
+    the current cycle, releasing the lease.
+    """
+    import logging
+    import signal
+    import threading
+
+    from arena.services.leaderboards.autopublish import Publisher, PublishSettings
+
+    settings = PublishSettings.from_config(current_app.config)
+    publisher = Publisher(get_db(), settings)
+    if once:
+        try:
+            cycle = publisher.run_once(when_stale=True)
+        finally:
+            publisher.lease.release()
+        click.echo(cycle.summary())
+        return
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo(
+        f"Publishing as {publisher.lease.holder}: after {settings.after_votes} new counted "
+        f"votes or before a board is {settings.max_stale:g} s stale, checking every "
+        f"{settings.poll:g} s; Ctrl-C stops.",
+        err=True,
+    )
+    publisher.run_forever(stop)
+    click.echo("Stopped; the publisher lease is released.", err=True)
 
 
 @click.command("export")
@@ -271,7 +326,12 @@ def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None
     host = host or config["HOST"]
     port = port or config["PORT"]
     if debug:
-        current_app.run(host=host, port=port, debug=True, use_reloader=True)
+        # Not app.run: under a Flask CLI group it declines to serve (FLASK_RUN_FROM_CLI).
+        from werkzeug.serving import run_simple
+
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app.debug = True
+        run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
         return
     click.echo(f"Arena on http://{host}:{port}/ ({workers} gunicorn workers)")
     os.execvp(
@@ -376,6 +436,7 @@ def register_cli(app: Flask) -> None:
         status,
         verify,
         recompute,
+        publish_loop,
         export,
         serve,
         import_votes,

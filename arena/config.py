@@ -8,6 +8,9 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+#: The most bootstrap rounds a background publication may take (as ``arena recompute``).
+MAX_PUBLISH_BOOTSTRAP = 100_000
+
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message names the variable and the fix."""
@@ -41,6 +44,10 @@ def _float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}.") from None
 
 
+def _optional_float(name: str) -> float | None:
+    return _float(name, 0.0) if os.environ.get(name) else None
+
+
 def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -50,6 +57,45 @@ def _flag(name: str, default: bool) -> bool:
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false, got {raw!r}.")
+
+
+def _integer(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}.") from None
+
+
+def _publishing(settings: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Settle and check the background publisher's settings (after the overrides).
+
+    Tests (``TESTING``) run no publisher unless their own settings ask for one, whatever the
+    environment says; the poll interval defaults to 5 s, or a quarter of a shorter bound.
+    """
+    if "AUTOPUBLISH" not in overrides:
+        settings["AUTOPUBLISH"] = not settings.get("TESTING") and _flag("ARENA_AUTOPUBLISH", True)
+    stale = settings["PUBLISH_MAX_STALE"]
+    if not stale > 0:
+        raise ConfigError(f"ARENA_PUBLISH_MAX_STALE must be more than 0 seconds, got {stale}.")
+    if settings["PUBLISH_POLL"] is None:
+        settings["PUBLISH_POLL"] = min(5.0, stale / 4)
+    poll = settings["PUBLISH_POLL"]
+    if not 0 < poll < stale:
+        raise ConfigError(
+            f"ARENA_PUBLISH_POLL must be more than 0 and less than ARENA_PUBLISH_MAX_STALE "
+            f"({stale} s), got {poll}."
+        )
+    after = settings["PUBLISH_AFTER_VOTES"]
+    if after < 1:
+        raise ConfigError(f"ARENA_PUBLISH_AFTER_VOTES must be 1 or more, got {after}.")
+    rounds = settings["PUBLISH_BOOTSTRAP"]
+    if not 0 <= rounds <= MAX_PUBLISH_BOOTSTRAP:
+        raise ConfigError(
+            f"ARENA_PUBLISH_BOOTSTRAP must be from 0 to {MAX_PUBLISH_BOOTSTRAP}, got {rounds}."
+        )
 
 
 def _check_rate_limit(name: str, value: str) -> None:
@@ -105,6 +151,12 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IP_RATE_LIMIT": env.get("ARENA_IP_RATE_LIMIT", "600/minute"),
         "ADMIN_LOGIN_RATE_LIMIT": env.get("ARENA_ADMIN_LOGIN_RATE_LIMIT", "10/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
+        # Background publishing of snapshots (arena.services.leaderboards.autopublish); the
+        # poll interval is settled with the bound (None: its default).
+        "PUBLISH_AFTER_VOTES": _integer("ARENA_PUBLISH_AFTER_VOTES", 100),
+        "PUBLISH_MAX_STALE": _float("ARENA_PUBLISH_MAX_STALE", 60.0),
+        "PUBLISH_POLL": _optional_float("ARENA_PUBLISH_POLL"),
+        "PUBLISH_BOOTSTRAP": _integer("ARENA_PUBLISH_BOOTSTRAP", 1000),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),
         "PORT": int(_float("ARENA_PORT", 5000)),
         "SEEDS_DIR": env.get("ARENA_SEEDS_DIR")
@@ -129,6 +181,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     _check_rate_limit("ARENA_RATE_LIMIT", settings["RATE_LIMIT"])
     _check_rate_limit("ARENA_IP_RATE_LIMIT", settings["IP_RATE_LIMIT"])
     _check_rate_limit("ARENA_ADMIN_LOGIN_RATE_LIMIT", settings["ADMIN_LOGIN_RATE_LIMIT"])
+    _publishing(settings, overrides)
     if settings["ELO_K"] <= 0:
         raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
     return settings

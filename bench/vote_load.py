@@ -238,6 +238,9 @@ def run_backend(
         # Every vote counted (the full rating update), none capped or flagged as too fast.
         "ARENA_MIN_VOTE_MS": "0",
         "ARENA_DAILY_VOTE_CAP": "0",
+        # As in production: one worker publishes snapshots in the background while the
+        # votes flow, so the figures include whatever that costs the votes.
+        "ARENA_AUTOPUBLISH": "1",
     }
     _prepare(url, media, _small_seeds(folder / name), env)
     port = _free_port()

@@ -46,6 +46,7 @@ def run(votes: int, limit: str) -> float:
                 "IP_RATE_LIMIT": limit,
                 "MIN_VOTE_MS": 0,
                 "DAILY_VOTE_CAP": 0,
+                "AUTOPUBLISH": False,  # the vote path alone, no publisher thread beside it
             }
         )
         with app.app_context():

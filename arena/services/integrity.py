@@ -56,7 +56,7 @@ def set_voter_flag(
 
     One transaction: the voter row changes and every rating is replayed from the counted
     votes, so the live Elo, records and ``arena verify`` agree at once. Published snapshots
-    change with the next ``arena recompute``.
+    change with the next snapshot (published in the background, or by ``arena recompute``).
 
     Raises:
         NotFound: no voter has this pseudonym.
