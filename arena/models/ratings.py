@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from arena.models.base import Base, utcnow
@@ -70,6 +70,9 @@ class Snapshot(Base):
     """
 
     __tablename__ = "snapshots"
+    # The latest snapshot of a scope is read on every board: (scope_id, id) finds it at once
+    # however many the background publisher has written.
+    __table_args__ = (Index("ix_snapshots_scope_id_id", "scope_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     scope_id: Mapped[int] = mapped_column(ForeignKey("scopes.id", ondelete="CASCADE"), index=True)

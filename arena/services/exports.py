@@ -93,7 +93,8 @@ def votes_document(frame: pd.DataFrame) -> dict[str, Any]:
 
 
 def leaderboard_document(b: Board) -> dict[str, Any]:
-    """The leaderboard JSON (docs/contract.md, 3.5): ``{scope, snapshot_id, computed_at, rows}``."""
+    """The leaderboard JSON (docs/contract.md, 3.5): ``{scope, snapshot_id, computed_at, rows}``,
+    rows in published rank order with the columns of ``boards.COLUMNS`` (the unranked last)."""
     snapshot = b.snapshot
     return {
         "scope": b.scope.key,

@@ -1,4 +1,4 @@
-"""tie model and background publishing: snapshot tie model and rates, last vote, leases
+"""tie model and background publishing: snapshot tie model and rates, last vote, leases, index
 
 Revision ID: 0004
 Revises: 0003
@@ -23,6 +23,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("tie_rate", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("last_vote_id", sa.Integer(), nullable=True))
+        batch_op.create_index("ix_snapshots_scope_id_id", ["scope_id", "id"], unique=False)
     with op.batch_alter_table("snapshot_rows", schema=None) as batch_op:
         batch_op.add_column(sa.Column("tie_rate", sa.Float(), server_default="0", nullable=False))
     op.create_table(
@@ -39,6 +40,7 @@ def downgrade() -> None:
     with op.batch_alter_table("snapshot_rows", schema=None) as batch_op:
         batch_op.drop_column("tie_rate")
     with op.batch_alter_table("snapshots", schema=None) as batch_op:
+        batch_op.drop_index("ix_snapshots_scope_id_id")
         batch_op.drop_column("last_vote_id")
         batch_op.drop_column("tie_rate")
         batch_op.drop_column("ties_model")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
+from arena.services.leaderboards.boards import COLUMNS
 from arena.services.leaderboards.publishing import publish_snapshots
 from arena.web.db import get_db
 
@@ -22,13 +24,15 @@ def _publish(app):
         publish_snapshots(session, rounds=50, seed=3)
 
 
-def test_leaderboard_page_before_a_snapshot_shows_live_elo(board_client):
+def test_leaderboard_page_before_a_snapshot_ranks_nobody(board_client):
     response = board_client.get("/leaderboard")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "No snapshot published yet" in html and "arena recompute" in html
-    assert '#1 <span class="muted">of 14</span>' in html
-    assert "<svg" not in html
+    assert "No ranking published yet" in html and "about a minute" in html
+    assert html.count("not yet ranked</span>") == 14  # every row, no invented rank
+    assert "new — not yet ranked" not in html  # nothing is "new" before the first ranking
+    assert not re.search(r"#\d+ <span class=\"muted\">of", html)
+    assert "Live Elo" in html and "<svg" not in html
 
 
 def test_leaderboard_pages_show_snapshot_table_charts_and_downloads(board_client, voting_app):
@@ -41,16 +45,36 @@ def test_leaderboard_pages_show_snapshot_table_charts_and_downloads(board_client
         response = board_client.get(url)
         assert response.status_code == 200, url
         html = response.get_data(as_text=True)
-        assert "Published snapshot #" in html
+        assert "Published snapshot #" in html and "Ranked by published rating" in html
+        assert re.search(r"Published <time [^>]+>\d+ s ago</time>", html)
         assert html.count("<svg") == 4  # CIs, win fraction, battle counts, Elo over time
-        assert "W / L / T" in html and "BT ± 95% CI" in html
+        headers = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', html, flags=re.S)
+        labels = [re.sub(r"<[^>]+>|[▲▼]", "", h).split()[0:2] for h in headers]
+        assert [" ".join(words) for words in labels] == [
+            "Rank",
+            "Rank (UB)",
+            "Model",
+            "Rating ±",
+            "Tie rate",
+            "Live Elo",
+            "W /",
+            "Battles",
+            "Win rate",
+        ]
+        assert 'aria-describedby="note-rank-ub"' in html and 'id="note-rank-ub"' in html
         assert "format=csv" in html
 
 
 def test_leaderboard_sorting_works_as_page_and_htmx_fragment(board_client, voting_app):
     _publish(voting_app)
     page = board_client.get("/leaderboard?sort=battles").get_data(as_text=True)
-    assert 'aria-sort="ascending"' in page
+    assert page.count("aria-sort=") == 1 and 'aria-sort="descending"' in page  # most first
+    assert 'href="/leaderboard?sort=battles&amp;dir=reverse"' in page
+    reverse = board_client.get("/leaderboard?sort=battles&dir=reverse").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in reverse
+    by_rank = board_client.get("/leaderboard?sort=bogus").get_data(as_text=True)
+    rank_header = r'<th scope="col" aria-sort="ascending">\s*<a href="/leaderboard\?sort=rank&amp;'
+    assert re.search(rank_header + "dir=reverse", by_rank)  # unknown sort: by rank
     fragment = board_client.get(
         "/leaderboard?sort=model&dir=reverse", headers={"HX-Request": "true"}
     )
@@ -69,6 +93,7 @@ def test_leaderboard_api_json_and_csv(board_client, voting_app):
     body = board_client.get("/api/v1/leaderboards/overall").get_json()
     assert set(body) == {"scope", "snapshot_id", "computed_at", "rows"}
     assert body["rows"][0]["rank"] == 1 and body["rows"][0]["bt_rating"] is not None
+    assert set(body["rows"][0]) == set(COLUMNS) and 0 <= body["rows"][0]["tie_rate"] <= 1
     response = board_client.get("/api/v1/leaderboards/competition:fantasy-warrior-ii?format=csv")
     assert response.mimetype == "text/csv"
     header = next(csv.reader(io.StringIO(response.get_data(as_text=True))))
@@ -89,6 +114,7 @@ def test_leaderboard_api_json_and_csv(board_client, voting_app):
         "ci_high",
         "snapshot_id",
     ]
+    assert header[15:] == ["rank_ub", "provisional", "tie_rate"]
     assert board_client.get("/api/v1/leaderboards/bogus").status_code == 400
     assert board_client.get("/api/v1/leaderboards/overall?format=xml").status_code == 400
     assert board_client.get("/api/v1/leaderboards/overall?snapshot=abc").status_code == 400

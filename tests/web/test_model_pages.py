@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from arena.media import image_path
 from arena.models import Competition, Model, Output, Prompt
 from arena.services import generation
+from arena.services.leaderboards.publishing import publish_snapshots
 from arena.services.seeding import load_seeds
 from arena.web.db import get_db
 
@@ -222,9 +223,10 @@ def reference_app(app, small_seeds: Path, tmp_path: Path):
     rows += [(stronger[i % 12], weaker[i % 8], "model_a") for i in range(80)]
     dump = tmp_path / "battles.csv"
     pd.DataFrame(rows, columns=["model_a", "model_b", "winner"]).to_csv(dump, index=False)
-    result = app.test_cli_runner().invoke(
-        args=["import-votes", str(dump), "--competition", "fantasy-warrior"]
-    )
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import-votes", str(dump), "--competition", "fantasy-warrior"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(args=["recompute", "--bootstrap", "50", "--seed", "1"])
     assert result.exit_code == 0, result.output
     return app
 
@@ -232,18 +234,23 @@ def reference_app(app, small_seeds: Path, tmp_path: Path):
 def test_model_page_shows_the_reference_arena_record_once_votes_exist(reference_app):
     client = reference_app.test_client()
     board = client.get("/api/v1/leaderboards/competition:fantasy-warrior").get_json()
-    elo = next(r["elo"] for r in board["rows"] if r["model_id"] == HIDREAM)
+    row = next(r for r in board["rows"] if r["model_id"] == HIDREAM)
+    elo, ub = row["elo"], row["rank_ub"]
+    interval = f"(95% interval {row['ci_low']:.0f}–{row['ci_high']:.0f})"
     text = text_of(get_page(client, f"/models/{HIDREAM}"))
     assert f"Elo {elo:.0f} · 9W / 31L / 2T (42 battles) · Rank #13 of 21" in text
+    assert f"Rank (UB) #{ub} · Rating {row['bt_rating']:.0f} {interval}" in text
     assert "Fantasy Warrior open fantasy-warrior · Portrait" in text
     assert "Portrait (Text-to-Image)" in text
     assert f"Rank #13 of 21 Elo {elo:.0f} Record 9W / 31L / 2T (42 battles) Win Rate 21.4%" in text
+    assert f"Win Rate 21.4% Rank (UB) #{ub} Rating {row['bt_rating']:.0f}" in text
     assert f"Overall arena: Elo {elo:.0f} · Rank #13 of 21" in text
-    assert "No battles yet" not in text
+    assert "No battles yet" not in text and "not yet ranked" not in text
 
     catalog_page = get_page(client, "/models")
-    assert rows_of(catalog_page)[:13][-1] == HIDREAM  # 13th by overall Elo
+    assert rows_of(catalog_page)[:13][-1] == HIDREAM  # 13th by the published overall rating
     row = catalog_page.split(f'<tr data-model="{HIDREAM}"')[1].split("</tr>")[0]
+    assert '#13 <span class="muted">of 21</span>' in row
     assert f">{elo:.0f}<" in row and ">42<" in row and "$0.0050/image" in row
 
 
@@ -286,7 +293,7 @@ def test_open_competition_outputs_are_never_shown_or_served_closed_ones_are(voti
     for slug, name in open_outputs:
         assert fetch(client, f"/models/{slug}/arena/{name}")[0] == 404
     hidream = text_of(get_page(client, f"/models/{HIDREAM}"))
-    assert "Elo " in hidream and "Rank #" in hidream  # the arena figures are there...
+    assert "Elo " in hidream and "not yet ranked" in hidream  # the arena figures are there...
     assert f"{hidream_builtin} images made" in hidream  # ...and the measured generation record
 
     # A closed competition's outputs are shown, with rank and Elo, and served.
@@ -316,6 +323,7 @@ def test_open_competition_outputs_are_never_shown_or_served_closed_ones_are(voti
             .values(status="closed")
         )
         session.commit()
+        publish_snapshots(session, rounds=20, seed=1)
     page = get_page(client, f"/models/{HIDREAM}")
     mine = [n for s, n in open_outputs if s == HIDREAM]
     assert mine and all(f"/models/{HIDREAM}/arena/{n}" in page for n in mine)

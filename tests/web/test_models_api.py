@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import select, update
 
 from arena.models import Model
+from arena.services.leaderboards.publishing import publish_snapshots
 from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -148,9 +149,15 @@ def test_models_api_reports_owner_unknown_and_arena_standing(voting_app, votes):
         with db.session() as session:
             session.execute(update(Model).where(Model.slug == "sdxl").values(creator=None))
             session.commit()
-    data = {m["id"]: m for m in voting_app.test_client().get("/v1/models").get_json()["data"]}
+    client = voting_app.test_client()
+    data = {m["id"]: m for m in client.get("/v1/models").get_json()["data"]}
     assert data["sdxl"]["owned_by"] == "unknown"
     rated = [m["arena"] for m in data.values() if m["arena"]]
     assert rated and sum(a["battles"] for a in rated) == 40  # 20 votes, two sides each
-    assert {a["rank_of"] for a in rated} == {len(rated)}
+    assert {(a["rank"], a["rank_of"]) for a in rated} == {(None, None)}  # nothing published
+    with voting_app.app_context(), get_db().session() as session:
+        publish_snapshots(session, rounds=20, seed=1)
+    data = {m["id"]: m for m in client.get("/v1/models").get_json()["data"]}
+    rated = [m["arena"] for m in data.values() if m["arena"]]
+    assert {a["rank_of"] for a in rated} == {len(rated)} and min(a["rank"] for a in rated) == 1
     assert data["lumina-image-2"]["arena"] is None  # not in fantasy-warrior-ii

@@ -1,8 +1,13 @@
-"""The catalog listing: searching and filtering models, their overall standings, one model."""
+"""The catalog listing: searching and filtering models, their overall standings, one model.
+
+The catalog is ordered by the published overall ranking (docs/contract.md, 2.5), the same
+ranking the leaderboards, model pages and exports show.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +16,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from arena.db import storable
 from arena.errors import NotFound, ValidationError, quoted
-from arena.models import Model, ProviderOffering, Rating, Scope
+from arena.models import Model, ProviderOffering, Rating, Scope, Snapshot, SnapshotRow
 from arena.services.catalog.pricing import Price, cheapest, offering_price
-from arena.services.leaderboards.boards import live_rows
+from arena.services.leaderboards.boards import PublishedRank, live_rows, published_ranks
 from arena.services.scopes import OVERALL
 
 SORTS = ("rating", "name")
@@ -21,32 +26,42 @@ SORTS = ("rating", "name")
 
 @dataclass(frozen=True)
 class Standing:
-    """A model's live Elo, record and rank in one scope."""
+    """A model's standing in one scope: its live Elo and record, and its place in the scope's
+    latest published ranking (``published`` None while no snapshot ranks it)."""
 
     elo: float
     wins: int
     losses: int
     ties: int
     battles: int
-    rank: int
-    rank_of: int
+    published: PublishedRank | None = None
 
     @property
     def win_rate(self) -> float:
         """Wins per battle (0.0 without battles)."""
         return self.wins / self.battles if self.battles else 0.0
 
+    @property
+    def rank(self) -> int | None:
+        """The published rank (None: not ranked yet)."""
+        return self.published.rank if self.published else None
+
+    @property
+    def rank_of(self) -> int | None:
+        """How many models the published ranking ranks (None: not ranked yet)."""
+        return self.published.rank_of if self.published else None
+
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> Standing:
-        """The standing in one row of ``leaderboards.live_rows``."""
+    def from_row(cls, row: Mapping[str, Any], published: PublishedRank | None = None) -> Standing:
+        """The standing from a live row (``elo``, ``wins``, ``losses``, ``ties``, ``battles``,
+        as in ``leaderboards.live_rows``) and the model's published rank, if any."""
         return cls(
             elo=row["elo"],
             wins=row["wins"],
             losses=row["losses"],
             ties=row["ties"],
             battles=row["battles"],
-            rank=row["rank"],
-            rank_of=row["rank_of"],
+            published=published,
         )
 
 
@@ -64,6 +79,10 @@ class CatalogRow:
     elo: float | None
     battles: int
     cheapest: Price | None
+    rank: int | None = None
+    rank_of: int | None = None
+    bt_rating: float | None = None
+    provisional: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +107,14 @@ def _overall_scope_id(session: Session) -> int | None:
     return session.scalar(select(Scope.id).where(Scope.key == OVERALL))
 
 
+def _latest_overall_snapshot(session: Session, overall: int | None) -> int | None:
+    """The id of the newest overall snapshot (None before the first one)."""
+    if overall is None:
+        return None
+    newest = select(Snapshot.id).where(Snapshot.scope_id == overall)
+    return session.scalar(newest.order_by(Snapshot.id.desc()).limit(1))
+
+
 def list_models(
     session: Session,
     *,
@@ -103,12 +130,14 @@ def list_models(
     Args:
         q: case-insensitive text searched in name, slug, creator, family and tags.
         creator, family, tag, status: exact filters (None or "" for any).
-        sort: ``rating`` (overall Elo, best first; models without battles last, by name)
-            or ``name``.
+        sort: ``rating`` (the published overall ranking, best first; models it does not
+            rank yet last, by name) or ``name``.
 
     Returns:
-        One row per matching model with its overall Elo (None without battles), battles
-        and cheapest known price (None when every price is unknown or nobody offers it).
+        One row per matching model with its published overall rank, ``rank_of``, rating and
+        provisional flag (None/False while unranked), its live overall Elo (None without
+        battles), battles and cheapest known price (None when every price is unknown or
+        nobody offers it).
 
     Raises:
         ValidationError: an unknown sort.
@@ -118,9 +147,23 @@ def list_models(
     if not all(storable(text or "") for text in (q, creator, family, tag, status)):
         return []
     overall = _overall_scope_id(session)
+    snapshot = _latest_overall_snapshot(session, overall)
     battles = Rating.battles
-    statement = select(Model, Rating.elo, battles).outerjoin(
-        Rating, (Rating.model_id == Model.id) & (Rating.scope_id == (overall or -1))
+    statement = (
+        select(
+            Model,
+            Rating.elo,
+            battles,
+            SnapshotRow.rank,
+            SnapshotRow.rank_of,
+            SnapshotRow.bt_rating,
+            SnapshotRow.provisional,
+        )
+        .outerjoin(Rating, (Rating.model_id == Model.id) & (Rating.scope_id == (overall or -1)))
+        .outerjoin(
+            SnapshotRow,
+            (SnapshotRow.model_id == Model.id) & (SnapshotRow.snapshot_id == (snapshot or -1)),
+        )
     )
     q = (q or "").strip()
     if q:
@@ -144,16 +187,16 @@ def list_models(
         statement = statement.where(
             cast(Model.tags, String).contains(json.dumps(tag), autoescape=True)
         )
-    unrated = case((battles > 0, 0), else_=1)
+    unranked = case((SnapshotRow.rank.is_(None), 1), else_=0)
     if sort == "rating":
-        statement = statement.order_by(unrated, Rating.elo.desc(), Model.name, Model.slug)
+        statement = statement.order_by(unranked, SnapshotRow.rank, Model.name, Model.slug)
     else:
         statement = statement.order_by(Model.name, Model.slug)
     statement = statement.options(
         selectinload(Model.offerings).selectinload(ProviderOffering.provider)
     )
     rows = []
-    for model, elo, n_battles in session.execute(statement):
+    for model, elo, n_battles, rank, rank_of, bt_rating, provisional in session.execute(statement):
         # SQL matched the tag in the list's JSON text; confirm it on the list itself.
         if tag and tag not in model.tags:
             continue
@@ -170,6 +213,10 @@ def list_models(
                 elo=elo if rated else None,
                 battles=n_battles or 0,
                 cheapest=cheapest([offering_price(o) for o in model.offerings]),
+                rank=rank,
+                rank_of=rank_of,
+                bt_rating=bt_rating,
+                provisional=bool(provisional),
             )
         )
     return rows
@@ -240,8 +287,13 @@ def all_models(session: Session) -> list[Model]:
 
 
 def overall_standings(session: Session) -> dict[str, Standing]:
-    """Every model's overall standing (models with battles only), keyed by slug."""
+    """Every model's overall standing (models with battles only) with its published overall
+    rank, keyed by slug."""
     overall = _overall_scope_id(session)
     if overall is None:
         return {}
-    return {row["model_id"]: Standing.from_row(row) for row in live_rows(session, overall)}
+    ranks = published_ranks(session, scope_ids=[overall])
+    return {
+        row["model_id"]: Standing.from_row(row, ranks.get((overall, row["model_pk"])))
+        for row in live_rows(session, overall)
+    }

@@ -10,9 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arena.models import Category, Competition, Model, ModelParameter, Output, Prompt, Rating, Scope
-from arena.services.catalog.listing import Standing, get_model, overall_standings
+from arena.services.catalog.listing import Standing, get_model
 from arena.services.catalog.pricing import Price, cheapest, offering_price
-from arena.services.leaderboards.boards import live_rows
+from arena.services.leaderboards.boards import published_ranks
+from arena.services.scopes import OVERALL
 
 #: Titles of the parameter groups, in page order (the headings of docs/reference-model-page.md).
 GROUP_TITLES = {
@@ -174,19 +175,47 @@ class ModelPage:
         return [o.provider_name for o in self.offerings]
 
 
-def _standings_in(session: Session, kind: str, model_id: int) -> dict[int, Standing]:
-    """The model's standing in every scope of ``kind`` where it has battles, by target id."""
-    target = Scope.competition_id if kind == "competition" else Scope.category_id
-    scopes = session.execute(
-        select(Scope.id, target)
+@dataclass(frozen=True)
+class _Standings:
+    """A model's standings where it has battles: overall, and per competition and category
+    (by their ids)."""
+
+    overall: Standing | None
+    competitions: dict[int, Standing]
+    categories: dict[int, Standing]
+
+
+def _standings(session: Session, model_id: int) -> _Standings:
+    """The model's live Elo and record in every scope where it has battles, each with its
+    place in that scope's latest published ranking: two queries, however many scopes."""
+    rows = session.execute(
+        select(
+            Scope.id.label("scope_id"),
+            Scope.kind,
+            Scope.category_id,
+            Scope.competition_id,
+            Rating.elo,
+            Rating.wins,
+            Rating.losses,
+            Rating.ties,
+            Rating.battles,
+        )
         .join(Rating, Rating.scope_id == Scope.id)
-        .where(Scope.kind == kind, Rating.model_id == model_id, Rating.battles > 0)
+        .where(Rating.model_id == model_id, Rating.battles > 0)
     ).all()
-    out = {}
-    for scope_id, target_id in scopes:
-        row = next(r for r in live_rows(session, scope_id) if r["model_pk"] == model_id)
-        out[target_id] = Standing.from_row(row)
-    return out
+    ranks = published_ranks(session, model_id=model_id)
+    overall = None
+    competitions: dict[int, Standing] = {}
+    categories: dict[int, Standing] = {}
+    for row in rows:
+        standing = Standing.from_row(row._mapping, ranks.get((row.scope_id, model_id)))
+        if row.kind == OVERALL:
+            overall = standing
+        elif row.kind == "competition":
+            competitions[row.competition_id] = standing
+        else:
+            categories[row.category_id] = standing
+    return _Standings(overall, competitions, categories)
 
 
 def generation_performance(
@@ -268,7 +297,8 @@ def model_page(session: Session, slug: str) -> ModelPage:
     """The view-model of one model's page.
 
     Competitions and categories are listed where the model has at least one battle (drafts
-    left out), in the order they were created, each with its live Elo, record and rank.
+    left out), in the order they were created, each with its live Elo and record and its
+    published rank, rank upper bound and rating interval (none while not yet ranked).
     Gallery images of competitions are listed only for closed competitions.
 
     Raises:
@@ -294,7 +324,8 @@ def model_page(session: Session, slug: str) -> ModelPage:
         )
         for o in model.offerings
     ]
-    by_competition = _standings_in(session, "competition", model.id)
+    standings = _standings(session, model.id)
+    by_competition = standings.competitions
     competitions = [
         CompetitionResult(c.slug, c.name, c.status, category, by_competition[c.id])
         for c, category in session.execute(
@@ -304,7 +335,7 @@ def model_page(session: Session, slug: str) -> ModelPage:
             .order_by(Competition.id)
         ).all()
     ]
-    by_category = _standings_in(session, "category", model.id)
+    by_category = standings.categories
     categories = [
         CategoryResult(c.slug, c.name, c.mode, by_category[c.id])
         for c in session.scalars(
@@ -318,7 +349,7 @@ def model_page(session: Session, slug: str) -> ModelPage:
         cheapest=cheapest([o.price for o in offerings]),
         builtin_performance=performance.get(BUILTIN),
         all_performance=total,
-        overall=overall_standings(session).get(model.slug),
+        overall=standings.overall,
         competitions=competitions,
         categories=categories,
         curated=[CuratedExample(i, p) for i, p in enumerate(model.curated_prompts or [], 1)],

@@ -1,27 +1,35 @@
-"""Reading leaderboards: scopes, live Elo rows, and a scope's board merged with its snapshot."""
+"""Reading leaderboards: scopes, live Elo rows, published ranks, and a scope's board.
+
+The ranking is the published one (docs/contract.md, 2.5): ``rank``, ``rank_of`` and
+``rank_ub`` come from a scope's latest snapshot, everywhere (boards, model pages, the catalog,
+exports). The live Elo and records ride along as instant feedback; they never rank.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from arena.db import storable
 from arena.errors import NotFound, ValidationError, quoted
 from arena.models import Category, Competition, Model, Rating, Scope, Snapshot, SnapshotRow
-from arena.ratings.ranks import competition_ranks
 from arena.services.scopes import OVERALL
 
 #: Columns of a leaderboard export: docs/contract.md (3.6) in its order, then ours.
 COLUMNS = [
     "rank", "rank_of", "model_id", "model_name", "creator", "elo", "wins", "losses", "ties",
     "battles", "win_rate", "bt_rating", "ci_low", "ci_high", "snapshot_id", "rank_ub",
-    "provisional",
+    "provisional", "tie_rate",
 ]  # fmt: skip
+#: Whole-number columns: exported as integers, empty (null) where unknown, never as floats.
+INTEGER_COLUMNS = ("rank", "rank_of", "wins", "losses", "ties", "battles", "snapshot_id", "rank_ub")
+#: The columns a board row takes from its snapshot row (None while the model is unranked).
+PUBLISHED = ("rank", "rank_of", "rank_ub", "bt_rating", "ci_low", "ci_high", "tie_rate")
 
 
 @dataclass(frozen=True)
@@ -35,9 +43,46 @@ class ScopeInfo:
     slug: str | None
 
 
+@dataclass(frozen=True)
+class PublishedRank:
+    """A model's line in a scope's published snapshot: its rank and rating with the interval.
+
+    ``rank`` is the 1-based position by ``bt_rating`` among the snapshot's models (equal
+    ratings share the better rank), ``rank_of`` their number, ``rank_ub`` 1 + the number of
+    models whose whole 95% interval lies above this model's; ``tie_rate`` is the share of the
+    model's battles that were ties.
+    """
+
+    snapshot_id: int
+    rank: int
+    rank_of: int
+    rank_ub: int
+    bt_rating: float
+    ci_low: float
+    ci_high: float
+    provisional: bool
+    tie_rate: float
+
+    @classmethod
+    def from_row(cls, row: SnapshotRow) -> PublishedRank:
+        """The published rank of one snapshot row."""
+        return cls(
+            snapshot_id=row.snapshot_id,
+            rank=row.rank,
+            rank_of=row.rank_of,
+            rank_ub=row.rank_ub,
+            bt_rating=row.bt_rating,
+            ci_low=row.ci_low,
+            ci_high=row.ci_high,
+            provisional=row.provisional,
+            tie_rate=row.tie_rate,
+        )
+
+
 @dataclass
 class Board:
-    """One scope's leaderboard: rows in rank order and the snapshot they carry, if any."""
+    """One scope's leaderboard: rows in published rank order, then the models the snapshot
+    does not rank yet (``rank`` None, by name), and the snapshot they carry, if any."""
 
     scope: ScopeInfo
     rows: list[dict[str, Any]]
@@ -45,6 +90,11 @@ class Board:
     plots: dict[str, Any] | None = None
     live_votes: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def unranked(self) -> int:
+        """How many rows the snapshot does not rank (every row before the first snapshot)."""
+        return sum(1 for row in self.rows if row["rank"] is None)
 
 
 def parse_scope(key: str) -> tuple[str, str | None]:
@@ -87,10 +137,10 @@ def scope_info(session: Session, key: str) -> ScopeInfo:
 
 
 def live_rows(session: Session, scope_id: int) -> list[dict[str, Any]]:
-    """Live Elo, records and ranks of the models with at least one battle in a scope.
+    """Live Elo and records of the models with at least one battle in a scope, by name.
 
-    ``rank`` is the 1-based position by Elo, equal Elo sharing the better rank; ``rank_of``
-    is the number of ranked models.
+    These are instant feedback, not a ranking: ranks come from the published snapshot
+    (``published_ranks``, ``board``).
     """
     rows = session.execute(
         select(
@@ -106,15 +156,11 @@ def live_rows(session: Session, scope_id: int) -> list[dict[str, Any]]:
         )
         .join(Rating, Rating.model_id == Model.id)
         .where(Rating.scope_id == scope_id, Rating.battles > 0)
+        .order_by(Model.name, Model.slug)
     ).all()
-    if not rows:
-        return []
-    ranks = competition_ranks(np.array([r.elo for r in rows]))
-    out = [
+    return [
         {
             "model_pk": r.id,
-            "rank": int(rank),
-            "rank_of": len(rows),
             "model_id": r.slug,
             "model_name": r.name,
             "creator": r.creator,
@@ -125,10 +171,68 @@ def live_rows(session: Session, scope_id: int) -> list[dict[str, Any]]:
             "battles": r.battles,
             "win_rate": r.wins / r.battles,
         }
-        for r, rank in zip(rows, ranks, strict=True)
+        for r in rows
     ]
-    out.sort(key=lambda row: (row["rank"], row["model_name"]))
-    return out
+
+
+def _latest_snapshot_ids() -> Select[tuple[int, int | None]]:
+    """Each scope's id beside the id of its newest snapshot (None before the first one).
+
+    A correlated newest-first ``LIMIT 1`` per scope (scopes are few), rather than grouping
+    every snapshot the background publisher has ever written.
+    """
+    newest = (
+        select(Snapshot.id)
+        .where(Snapshot.scope_id == Scope.id)
+        .order_by(Snapshot.id.desc())
+        .limit(1)
+        .correlate(Scope)
+        .scalar_subquery()
+    )
+    return select(Scope.id.label("scope_id"), newest.label("snapshot_id"))
+
+
+def published_ranks(
+    session: Session,
+    *,
+    scope_ids: Collection[int] | None = None,
+    model_id: int | None = None,
+) -> dict[tuple[int, int], PublishedRank]:
+    """The latest published rank of every model in every scope, in one query.
+
+    Args:
+        scope_ids: only these scopes (None: every scope).
+        model_id: only this model (a model's page); None: every model.
+
+    Returns:
+        ``{(scope id, model pk): PublishedRank}``; a model missing from its scope's latest
+        snapshot (or a scope without one) is absent: it is not ranked there yet.
+    """
+    latest = _latest_snapshot_ids()
+    if scope_ids is not None:
+        latest = latest.where(Scope.id.in_(list(scope_ids)))
+    newest = latest.subquery()
+    statement = select(newest.c.scope_id, SnapshotRow).join(
+        SnapshotRow, SnapshotRow.snapshot_id == newest.c.snapshot_id
+    )
+    if model_id is not None:
+        statement = statement.where(SnapshotRow.model_id == model_id)
+    return {
+        (scope_id, row.model_id): PublishedRank.from_row(row)
+        for scope_id, row in session.execute(statement)
+    }
+
+
+def _snapshot_ranks(session: Session, snapshot_id: int) -> dict[int, PublishedRank]:
+    """The ranks of one snapshot, by model pk."""
+    rows = session.scalars(select(SnapshotRow).where(SnapshotRow.snapshot_id == snapshot_id))
+    return {row.model_id: PublishedRank.from_row(row) for row in rows}
+
+
+def _board_order(row: dict[str, Any]) -> tuple[bool, int, str, str]:
+    """Ranked rows by rank (then name), the unranked after them by name."""
+    unranked = row["rank"] is None
+    return unranked, 0 if unranked else row["rank"], row["model_name"].lower(), row["model_id"]
 
 
 def latest_snapshot(session: Session, scope_id: int) -> Snapshot | None:
@@ -139,10 +243,14 @@ def latest_snapshot(session: Session, scope_id: int) -> Snapshot | None:
 
 
 def board(session: Session, key: str, *, snapshot_id: int | None = None) -> Board:
-    """The leaderboard of one scope: live rows merged with the latest (or given) snapshot.
+    """The leaderboard of one scope: the latest (or given) snapshot's ranking with live columns.
 
-    Rows carry the columns of docs/contract.md (3.6); ``bt_rating``, ``ci_low``, ``ci_high``,
-    ``rank_ub`` and ``provisional`` come from the snapshot (None before the first one).
+    Rows carry the columns of docs/contract.md (3.6). ``rank``, ``rank_of``, ``rank_ub``,
+    ``bt_rating``, ``ci_low``, ``ci_high``, ``tie_rate`` and ``provisional`` come from the
+    snapshot; ``elo`` and the record are live. Rows are in snapshot rank order; models with
+    live battles that the snapshot does not rank yet follow with those columns None (and
+    ``provisional`` true), by name, so before the first snapshot nothing is ranked. A model
+    the snapshot ranks but with no counted battle left (its voters since flagged) is left out.
 
     Raises:
         ValidationError / NotFound: bad scope; NotFound: no such snapshot for this scope.
@@ -154,23 +262,15 @@ def board(session: Session, key: str, *, snapshot_id: int | None = None) -> Boar
         snapshot = session.get(Snapshot, snapshot_id)
         if snapshot is None or snapshot.scope_id != scope.id:
             raise NotFound(f"no snapshot {snapshot_id} for scope {key!r}", field="snapshot")
+    ranks = _snapshot_ranks(session, snapshot.id) if snapshot is not None else {}
     rows = live_rows(session, scope.id)
-    fitted: dict[int, SnapshotRow] = {}
-    if snapshot is not None:
-        fitted = {
-            r.model_id: r
-            for r in session.scalars(
-                select(SnapshotRow).where(SnapshotRow.snapshot_id == snapshot.id)
-            )
-        }
     for row in rows:
-        fit = fitted.get(row["model_pk"])
-        row["bt_rating"] = fit.bt_rating if fit else None
-        row["ci_low"] = fit.ci_low if fit else None
-        row["ci_high"] = fit.ci_high if fit else None
-        row["rank_ub"] = fit.rank_ub if fit else None
+        fit = ranks.get(row["model_pk"])
+        for column in PUBLISHED:
+            row[column] = getattr(fit, column) if fit else None
         row["provisional"] = fit.provisional if fit else True
         row["snapshot_id"] = snapshot.id if snapshot else None
+    rows.sort(key=_board_order)
     live_votes = session.scalar(
         select(func.coalesce(func.sum(Rating.battles), 0)).where(Rating.scope_id == scope.id)
     )
@@ -180,8 +280,13 @@ def board(session: Session, key: str, *, snapshot_id: int | None = None) -> Boar
 
 
 def board_frame(b: Board) -> pd.DataFrame:
-    """A board's rows as a DataFrame with exactly ``COLUMNS``."""
-    return pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in b.rows], columns=COLUMNS)
+    """A board's rows as a DataFrame with exactly ``COLUMNS``, in the board's order.
+
+    Whole-number columns are nullable integers, so an unranked row's missing ``rank`` does
+    not turn the others into floats (CSV ``3``, not ``3.0``; JSON ``null`` where missing).
+    """
+    frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in b.rows], columns=COLUMNS)
+    return frame.astype({column: "Int64" for column in INTEGER_COLUMNS})
 
 
 def scope_menu(session: Session) -> list[ScopeInfo]:

@@ -9,6 +9,7 @@ import yaml
 
 from arena.errors import NotFound, ValidationError
 from arena.services.catalog import listing
+from arena.services.leaderboards.publishing import publish_snapshots
 from arena.web.db import get_db
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -67,23 +68,34 @@ def test_list_models_filters_combine(session):
     assert slugs(status="deprecated") == set()
 
 
-def test_list_models_sorts_by_name_or_by_overall_elo_with_unrated_last(voting_app, votes):
-    with voting_app.app_context():
-        db = get_db()
-        votes.cast(30, choice=("left", "right"), seed=4)
-        with db.session() as session:
-            by_name = [r.name for r in listing.list_models(session, sort="name")]
-            rows = listing.list_models(session, sort="rating")
-            standings = listing.overall_standings(session)
+def test_list_models_sorts_by_name_or_by_the_published_ranking_with_unranked_last(
+    voting_app, votes
+):
+    votes.cast(30, choice=("left", "right"), seed=4)
+    with voting_app.app_context(), get_db().session() as session:
+        before = listing.list_models(session, sort="rating")
+        publish_snapshots(session, rounds=20, seed=1)
+    votes.cast(2, competition="heroic-super-hero-portrait")  # cogview4: battles, no rank yet
+    with voting_app.app_context(), get_db().session() as session:
+        by_name = [r.name for r in listing.list_models(session, sort="name")]
+        rows = listing.list_models(session, sort="rating")
+        standings = listing.overall_standings(session)
+    # Before the first snapshot nothing is ranked: every model by name, whatever its Elo.
+    assert all(r.rank is None for r in before) and [r.name for r in before] == sorted(by_name)
     assert by_name == sorted(by_name)
-    rated = [r for r in rows if r.battles]
-    unrated = [r for r in rows if not r.battles]
-    assert rows == rated + unrated and len(rated) >= 2
-    assert [r.elo for r in rated] == sorted((r.elo for r in rated), reverse=True)
-    assert all(r.elo is None for r in unrated)
-    assert [r.name for r in unrated] == sorted(r.name for r in unrated)
-    assert set(standings) == {r.slug for r in rated}
-    assert all(standings[r.slug].elo == r.elo for r in rated)
+    ranked = [r for r in rows if r.rank is not None]
+    unranked = [r for r in rows if r.rank is None]
+    assert rows == ranked + unranked and len(ranked) == 14
+    ratings = [r.bt_rating for r in ranked]
+    assert ratings == sorted(ratings, reverse=True)
+    assert [r.rank for r in ranked] == [1 + sum(o > x for o in ratings) for x in ratings]
+    assert {r.rank_of for r in ranked} == {14} and all(r.elo is not None for r in ranked)
+    assert [r.name for r in unranked] == sorted(r.name for r in unranked)
+    cogview = next(r for r in unranked if r.slug == "cogview4")
+    assert cogview.battles == 2 and cogview.elo is not None and cogview.bt_rating is None
+    assert set(standings) == {r.slug for r in rows if r.battles}
+    assert all(standings[r.slug].rank == r.rank for r in ranked)
+    assert standings["cogview4"].rank is None and standings["cogview4"].published is None
 
 
 def test_list_models_refuses_an_unknown_sort(session):
