@@ -162,3 +162,21 @@ def test_cli_api_key_create_prints_once_and_revoke(runner, app):
     assert runner.invoke(args=["api-key", "revoke", "ci-bot"]).exit_code == 0
     missing = runner.invoke(args=["api-key", "revoke", "nobody"])
     assert missing.exit_code == 1 and "no API key named" in missing.output
+
+
+def test_cli_recompute_tie_models(voting_app, votes):
+    from sqlalchemy import select
+
+    from arena.models import Snapshot
+    from arena.web.db import get_db
+
+    votes.cast(30, seed=2)
+    runner = voting_app.test_cli_runner()
+    for ties in ("half", "davidson", "decisive"):
+        result = runner.invoke(args=["recompute", "--bootstrap", "20", "--ties", ties])
+        assert result.exit_code == 0, result.output
+        with voting_app.app_context(), get_db().session() as session:
+            latest = session.scalar(select(Snapshot).order_by(Snapshot.id.desc()).limit(1))
+            assert latest.ties_model == ties
+    bad = runner.invoke(args=["recompute", "--ties", "quarter"])
+    assert bad.exit_code == 2 and "'quarter' is not one of" in bad.output
