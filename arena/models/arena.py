@@ -161,6 +161,12 @@ class Voter(Base):
     #: Disagreement with the consensus, as a z-score (see arena.ratings.signals), refreshed
     #: with every published snapshot; None until the voter has enough decided votes.
     anomaly_score: Mapped[float | None] = mapped_column(Float)
+    #: Keyed hashes (never the address itself) of the client address that created the voter
+    #: and of its network (IPv4 /24, IPv6 /48): new-voter limits, bursts, influence caps.
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    network_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: When the voter passed the new-voter proof of work (None: not yet).
+    verified_at: Mapped[dt.datetime | None] = mapped_column()
 
 
 class Battle(Base):
@@ -244,3 +250,5 @@ class Vote(Base):
     expected_a: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(10), default="web")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: Keyed hash of the client address the vote came from (None: imported or unknown).
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
