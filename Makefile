@@ -1,4 +1,5 @@
-# Two commands: `make run` (set up, seed, generate, serve) and `make test` (the whole suite).
+# Two commands: `make run` (set up, seed, generate the first prompts, serve while the rest
+# are generated in the background) and `make test` (the whole suite).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,8 +9,9 @@ BIN := $(VENV)/bin
 run: $(VENV)/.installed
 	$(BIN)/arena db upgrade
 	$(BIN)/arena seed
-	$(BIN)/arena generate --all --provider builtin
-	$(BIN)/arena serve
+	$(BIN)/arena generate --all --provider builtin --first-prompts 3
+	@echo "Generating the other prompts' outputs in the background (log: instance/generate.log)"
+	$(BIN)/arena generate --all --provider builtin > instance/generate.log 2>&1 & $(BIN)/arena serve
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -74,14 +74,26 @@ def seed(path: Path | None) -> None:
     show_default=True,
     help="Retries per output, with exponential backoff.",
 )
+@click.option(
+    "--first-prompts",
+    type=click.IntRange(1),
+    help="Only each competition's first N prompts (make the rest later, e.g. in the background).",
+)
 @with_appcontext
 def generate(
-    slugs: tuple[str, ...], all_: bool, provider: str | None, workers: int | None, retries: int
+    slugs: tuple[str, ...],
+    all_: bool,
+    provider: str | None,
+    workers: int | None,
+    retries: int,
+    first_prompts: int | None,
 ) -> None:
     """Make the missing matched outputs of the named competitions (or --all).
 
     Every model of a competition gets every prompt with the same text, negative prompt,
-    seed and size. Failures are recorded and retried on the next run.
+    seed and size. Failures are recorded and retried on the next run. ``make run`` makes
+    the first prompts of each competition with --first-prompts and the rest in the
+    background while the arena serves.
     """
     from arena.services import generation
 
@@ -89,7 +101,7 @@ def generate(
     config = current_app.config
     try:
         competitions = generation.select_competitions(session, slugs, all_)
-        plan = generation.plan_jobs(session, competitions, config, provider)
+        plan = generation.plan_jobs(session, competitions, config, provider, first_prompts)
     except ArenaError as exc:
         _fail(exc)
     jobs = plan.jobs
@@ -194,6 +206,7 @@ def verify() -> None:
 def recompute(rounds: int, seed: int | None, ties: str) -> None:
     """Publish a leaderboard snapshot (Bradley-Terry + bootstrap CIs) for every scope."""
     from arena.services.leaderboards.publishing import publish_snapshots
+    from arena.services.leaderboards.weights import WeightRules
 
     started = time.perf_counter()
     published = publish_snapshots(
@@ -203,6 +216,7 @@ def recompute(rounds: int, seed: int | None, ties: str) -> None:
         min_battles=current_app.config["MIN_BATTLES"],
         k=current_app.config["ELO_K"],
         ties=ties,
+        rules=WeightRules.from_config(current_app.config),
         progress=lambda key: click.echo(f"  published {key}", err=True),
     )
     for p in published:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 
 #: The most bootstrap rounds a background publication may take (as ``arena recompute``).
 MAX_PUBLISH_BOOTSTRAP = 100_000
+#: The default new-voter proof of work: Chromium solves it in well under a second.
+DEFAULT_POW_MAXNUMBER = 50_000
 
 
 class ConfigError(RuntimeError):
@@ -98,6 +101,16 @@ def _publishing(settings: dict[str, Any], overrides: dict[str, Any]) -> None:
         )
 
 
+def _new_voters(settings: dict[str, Any], overrides: dict[str, Any]) -> None:
+    """Tests (``TESTING``) ask no proof of work and limit no new voters unless their own
+    settings ask for it, whatever the environment says (dedicated tests turn them on)."""
+    if settings.get("TESTING"):
+        if "POW" not in overrides:
+            settings["POW"] = False
+        if "NEW_VOTERS_PER_ADDRESS" not in overrides:
+            settings["NEW_VOTERS_PER_ADDRESS"] = "off"
+
+
 def _check_rate_limit(name: str, value: str) -> None:
     from limits import parse_many
 
@@ -151,6 +164,24 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IP_RATE_LIMIT": env.get("ARENA_IP_RATE_LIMIT", "600/minute"),
         "ADMIN_LOGIN_RATE_LIMIT": env.get("ARENA_ADMIN_LOGIN_RATE_LIMIT", "10/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
+        # Rate-limit counts shared by this machine's workers when there is no Redis (None: a
+        # file per database in the instance folder, settled below).
+        "LIMITS_DB": env.get("ARENA_LIMITS_DB") or None,
+        # New voters created per client address (their cookie-less requests), e.g. 10/hour.
+        "NEW_VOTERS_PER_ADDRESS": env.get("ARENA_NEW_VOTERS_PER_ADDRESS", "10/hour"),
+        # A new voter proves some work (ALTCHA) before its first vote; the difficulty is the
+        # largest number the solver may have to try (about half of it on average).
+        "POW": _flag("ARENA_POW", True),  # settled with TESTING below
+        "POW_MAXNUMBER": _integer("ARENA_POW_MAXNUMBER", DEFAULT_POW_MAXNUMBER),
+        # Bounded influence on the published fit (arena.services.leaderboards.weights): each
+        # voter's and each address's earliest counted votes per scope (0: no cap), new voters
+        # left out until past probation, detectors flagging the voters they are sure of.
+        "VOTER_WEIGHT_CAP": _integer("ARENA_VOTER_WEIGHT_CAP", 100),
+        "ADDRESS_WEIGHT_CAP": _integer("ARENA_ADDRESS_WEIGHT_CAP", 300),
+        # (Settled below: off under TESTING unless the test's own settings turn it on, as
+        # test voters are minutes old at most.)
+        "PROBATION": None,
+        "AUTOFLAG": _flag("ARENA_AUTOFLAG", True),
         # Background publishing of snapshots (arena.services.leaderboards.autopublish); the
         # poll interval is settled with the bound (None: its default).
         "PUBLISH_AFTER_VOTES": _integer("ARENA_PUBLISH_AFTER_VOTES", 100),
@@ -181,7 +212,22 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     _check_rate_limit("ARENA_RATE_LIMIT", settings["RATE_LIMIT"])
     _check_rate_limit("ARENA_IP_RATE_LIMIT", settings["IP_RATE_LIMIT"])
     _check_rate_limit("ARENA_ADMIN_LOGIN_RATE_LIMIT", settings["ADMIN_LOGIN_RATE_LIMIT"])
+    _check_rate_limit("ARENA_NEW_VOTERS_PER_ADDRESS", settings["NEW_VOTERS_PER_ADDRESS"])
+    if not 1 <= settings["POW_MAXNUMBER"] <= 10**9:
+        raise ConfigError(
+            f"ARENA_POW_MAXNUMBER must be from 1 to 1000000000, got {settings['POW_MAXNUMBER']}."
+        )
+    if not settings["LIMITS_DB"]:
+        # One file per database: separate deployments (and test databases) never share counts.
+        tag = hashlib.sha256(settings["DATABASE_URL"].encode()).hexdigest()[:12]
+        settings["LIMITS_DB"] = str(instance / f"ratelimits-{tag}.db")
+    if settings["PROBATION"] is None:
+        settings["PROBATION"] = not settings.get("TESTING") and _flag("ARENA_PROBATION", True)
+    for cap in ("VOTER_WEIGHT_CAP", "ADDRESS_WEIGHT_CAP"):
+        if settings[cap] < 0:
+            raise ConfigError(f"ARENA_{cap} must be 0 (no cap) or more, got {settings[cap]}.")
     _publishing(settings, overrides)
+    _new_voters(settings, overrides)
     if settings["ELO_K"] <= 0:
         raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
     return settings

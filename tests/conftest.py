@@ -126,6 +126,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
             # Rate limits have their own tests; elsewhere they would only slow tests down.
             "RATE_LIMIT": "off",
             "IP_RATE_LIMIT": "off",
+            # Counts of this app's limits only (a fresh file per test).
+            "LIMITS_DB": str(tmp_path / "ratelimits.db"),
             # Test clients vote within milliseconds; the fast-vote signal has its own tests.
             "MIN_VOTE_MS": 0,
             # Never reach a real provider from tests, whatever the environment holds.
@@ -167,7 +169,8 @@ def seeded(app: Flask):
 
 @pytest.fixture
 def small_seeds(tmp_path: Path) -> Path:
-    """A copy of the repository's seeds with every prompt shrunk to 96x64 (fast to render)."""
+    """A copy of the repository's seeds with each competition's first three prompts only, shrunk
+    to 96x64 (fast to render; the full pools of 50 prompts have their own tests)."""
     import shutil
 
     import yaml
@@ -177,6 +180,7 @@ def small_seeds(tmp_path: Path) -> Path:
     path = target / "competitions.yaml"
     data = yaml.safe_load(path.read_text())
     for competition in data["competitions"]:
+        competition["prompts"] = competition["prompts"][:3]
         for prompt in competition["prompts"]:
             prompt["size"] = "96x64"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))

@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from arena.models.base import Base, utcnow
@@ -13,6 +23,8 @@ from arena.models.catalog import _in
 
 SCOPE_KINDS = ("overall", "category", "competition")
 INITIAL_ELO = 1000.0
+#: The rigging detectors (arena.services.detection).
+FINDING_DETECTORS = ("favouritism", "selective", "cluster", "burst")
 
 
 class Scope(Base):
@@ -91,6 +103,9 @@ class Snapshot(Base):
     #: The newest counted vote the fit saw (None: no votes): the background publisher
     #: compares it with the log to know whether the board is stale.
     last_vote_id: Mapped[int | None] = mapped_column(Integer)
+    #: The influence audit of this fit (arena.services.leaderboards.audit): the voters and
+    #: addresses that move the ratings most, and how far leaving them out moves each model.
+    audit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     scope: Mapped[Scope] = relationship()
     rows: Mapped[list[SnapshotRow]] = relationship(order_by="SnapshotRow.rank")
@@ -120,6 +135,30 @@ class SnapshotRow(Base):
     provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     #: Share of the model's counted battles in the scope that were ties.
     tie_rate: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class Finding(Base):
+    """What a rigging detector found at the latest publication (replaced at every one).
+
+    ``detector`` is one of ``FINDING_DETECTORS``; a finding names a voter, or an address or
+    network (bursts), and usually a model; ``flagged`` says the voter was flagged for it.
+    """
+
+    __tablename__ = "findings"
+    __table_args__ = (CheckConstraint(_in("detector", FINDING_DETECTORS), name="detector"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    found_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    detector: Mapped[str] = mapped_column(String(20))
+    voter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("voters.id", ondelete="CASCADE"), index=True
+    )
+    address_hash: Mapped[str | None] = mapped_column(String(64))
+    network_hash: Mapped[str | None] = mapped_column(String(64))
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id", ondelete="SET NULL"))
+    score: Mapped[float] = mapped_column(Float)
+    reason: Mapped[str] = mapped_column(Text)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Lease(Base):

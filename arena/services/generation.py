@@ -88,11 +88,14 @@ def plan_jobs(
     competitions: Iterable[Competition],
     config: Mapping[str, Any],
     provider: str | None = None,
+    first_prompts: int | None = None,
 ) -> Plan:
     """Jobs for every (prompt, model) of the competitions whose output is missing or failed.
 
     With ``provider``, only that provider is used, and models it does not offer are left
-    out (listed in ``Plan.unserved``); ``builtin`` serves every model.
+    out (listed in ``Plan.unserved``); ``builtin`` serves every model. With
+    ``first_prompts``, only each competition's first prompts (by position) are planned: a
+    competition is playable with those while the rest are made later.
 
     Raises:
         ValidationError: ``provider`` names no registered provider.
@@ -116,7 +119,7 @@ def plan_jobs(
             .options(selectinload(Model.offerings).selectinload(ProviderOffering.provider))
             .order_by(Model.slug)
         ).all()
-        for prompt in competition.prompts:
+        for prompt in competition.prompts[:first_prompts]:
             for model in models:
                 if (prompt.id, model.id) in done:
                     continue

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Integer,
     bindparam,
     case,
@@ -91,6 +92,34 @@ def set_voter_flag(
             )
         ).one()
     return FlagResult(public_id, flagged, votes, counted)
+
+
+def flag_voters(conn: Connection, reasons: dict[int, str], *, k: float) -> int:
+    """Flag many voters at once (the rigging detectors), with one rebuild of the live Elo.
+
+    Runs inside the caller's write transaction, rating rows locked before voter rows as a
+    vote locks them. Voters already flagged keep their reason.
+
+    Args:
+        reasons: voter id -> why (at most 500 characters are kept).
+        k: the Elo K of the rebuild.
+
+    Returns:
+        How many voters were flagged (0: nothing changed, no rebuild).
+    """
+    if not reasons:
+        return 0
+    now = utcnow()
+    rows = [{"vid": vid, "why": why[:MAX_REASON]} for vid, why in reasons.items()]
+    table = Voter.__table__
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("vid"), table.c.flagged.is_(False))
+        .values(flagged=True, flag_reason=bindparam("why"), flagged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    rating_rows.rebuild_all(conn, k, lambda: conn.execute(statement, rows))
+    return len(rows)
 
 
 def anomaly_scores_of_voters(session: Session) -> list[dict[str, Any]]:

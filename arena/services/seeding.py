@@ -8,6 +8,7 @@ second run changes nothing and an edited file updates exactly what was edited.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -459,12 +460,14 @@ def _seed_prompts(
             "negative_prompt": reader.get(
                 prompt_entry, "negative_prompt", str, pwhere, required=False
             ),
-            "seed": reader.get(prompt_entry, "seed", int, pwhere),
+            "seed": reader.get(prompt_entry, "seed", int, pwhere, required=False),
             "width": width,
             "height": height,
             "position": position,
         }
         prompt = current.pop(key, None)
+        if values["seed"] is None:  # none in the file: a private seed, drawn once and kept
+            values["seed"] = prompt.seed if prompt else secrets.randbelow(2**32)
         if prompt is None:
             competition.prompts.append(Prompt(key=key, **values))
             report.note("prompts", "created")

@@ -1,4 +1,4 @@
-"""The JSON API under /api/v1: battles and votes."""
+"""The JSON API under /api/v1: battles, votes, and the new voter's proof of work."""
 
 from __future__ import annotations
 
@@ -9,15 +9,17 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from arena.db import storable
 from arena.errors import NotFound, UnsupportedMediaType, ValidationError, quoted
+from arena.models import utcnow
 from arena.ratings.outcomes import CHOICES
 from arena.services import exports
 from arena.services.leaderboards import boards
+from arena.services.voting import proof, voters
 from arena.services.voting.battles import IssuedBattle, issue_battle
 from arena.services.voting.recording import SideResult, VoteResult, VoteRules, record_vote
 from arena.web.bodies import request_json
 from arena.web.db import get_db, get_session
-from arena.web.security import voting_limits
-from arena.web.voters import current_voter, remember_voter
+from arena.web.security import first_use, voting_limits
+from arena.web.voters import current_voter, remember_voter, request_address_hash, request_voter
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -107,7 +109,7 @@ def create_battle() -> Any:
     if competition and not storable(competition):
         raise NotFound(f"no competition with slug {competition!r}", field="competition")
     battle = issue_battle(
-        get_db(), current_voter(), competition or None, ttl=current_app.config["BATTLE_TTL"]
+        get_db(), request_voter(), competition or None, ttl=current_app.config["BATTLE_TTL"]
     )
     remember_voter(battle.voter)
     return jsonify(battle_json(battle)), 201
@@ -136,8 +138,45 @@ def vote(token: str) -> Any:
         winner,
         k=current_app.config["ELO_K"],
         rules=VoteRules.from_config(current_app.config),
+        address_hash=request_address_hash(),
     )
     return jsonify(vote_json(result))
+
+
+def pow_key() -> bytes:
+    """The HMAC key of the proof-of-work challenges, derived from the app's secret."""
+    return voters.derive_key(current_app.config["SECRET_KEY"], "altcha")
+
+
+@bp.get("/voters/challenge")
+@voting_limits("battles")
+def voter_challenge() -> Any:
+    """A new proof-of-work challenge (ALTCHA v1, SHA-256), good for one verification."""
+    challenge = proof.create_challenge(pow_key(), current_app.config["POW_MAXNUMBER"], utcnow())
+    response = jsonify(challenge)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/voters/verify")
+@voting_limits("battles")
+def verify_voter() -> Any:
+    """Verify this voter with a solved challenge: ``{altcha: <base64 solution>}`` → 200.
+
+    A request without a voter gets a new one (counted against its address's new-voter limit).
+    """
+    body = json_body(required=True)
+    if "altcha" not in body:
+        raise ValidationError(
+            "altcha is required: the base64 solution of GET /api/v1/voters/challenge",
+            field="altcha",
+        )
+    proof.verify_solution(
+        pow_key(), body["altcha"], lambda name, ttl: first_use(f"altcha/{name}", ttl)
+    )
+    voter = request_voter(check_row=True)
+    voters.mark_verified(get_db(), voter)
+    return jsonify({"voter": voter.public_id, "verified": True})
 
 
 def _format() -> str:

@@ -12,12 +12,13 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from arena.db import storable
 from arena.errors import ArenaError, NotFound, ValidationError
-from arena.generation.encoding import BATTLE_MIMETYPE, battle_image
-from arena.services.voting import battles, recording
+from arena.generation.encoding import BATTLE_MIMETYPE
+from arena.models import utcnow
+from arena.services.voting import battles, recording, variants, voters
 from arena.web.db import get_db
 from arena.web.htmx import is_htmx, vary_on_htmx
 from arena.web.security import voting_limits
-from arena.web.voters import current_voter, remember_voter
+from arena.web.voters import current_voter, remember_voter, request_address_hash, request_voter
 
 bp = Blueprint("arena", __name__)
 
@@ -26,7 +27,7 @@ def _page(slug: str | None) -> battles.VotingPage:
     if slug is not None and not storable(slug):
         raise NotFound(f"no competition with slug {slug!r}", field="competition")
     page = battles.voting_page(
-        get_db(), current_voter(), slug, ttl=current_app.config["BATTLE_TTL"]
+        get_db(), request_voter(), slug, ttl=current_app.config["BATTLE_TTL"]
     )
     remember_voter(page.voter)
     return page
@@ -40,6 +41,7 @@ def _render(
     problem: ArenaError | None = None,
     slug: str | None = None,
     status: int = 200,
+    needs_proof: bool = False,
 ) -> Any:
     context = {
         "battle": battle,
@@ -47,6 +49,7 @@ def _render(
         "problem": problem,
         "slug": slug,
         "votes": votes,
+        "needs_proof": needs_proof,
     }
     template = "arena/_battle.html" if is_htmx() else "arena/vote.html"
     return vary_on_htmx(render_template(template, **context)), status
@@ -59,7 +62,16 @@ def vote_page(slug: str | None = None) -> Any:
     """A fresh battle, in the named competition or in one that needs votes."""
     page = _page(slug)
     status = page.problem.status if page.problem is not None and slug is not None else 200
-    return _render(page.battle, votes=page.votes, problem=page.problem, slug=slug, status=status)
+    # The page proves the new-voter work in the background while the person looks.
+    needs_proof = current_app.config["POW"] and not voters.is_verified(get_db(), page.voter)
+    return _render(
+        page.battle,
+        votes=page.votes,
+        problem=page.problem,
+        slug=slug,
+        status=status,
+        needs_proof=needs_proof,
+    )
 
 
 @bp.post("/arena/vote")
@@ -78,6 +90,7 @@ def vote() -> Any:
         winner,
         k=current_app.config["ELO_K"],
         rules=recording.VoteRules.from_config(current_app.config),
+        address_hash=request_address_hash(),
     )
     return _render(voted.battle, votes=voted.votes, result=voted.result, slug=slug)
 
@@ -94,20 +107,56 @@ def next_battle() -> Any:
     return _render(page.battle, votes=page.votes, problem=page.problem, slug=slug)
 
 
+def _variant_worker() -> variants.VariantWorker:
+    """This process's battle-image worker for the app (made at its first use)."""
+    worker = current_app.extensions.get("arena.variants")
+    if worker is None:
+        worker = variants.VariantWorker(
+            get_db(),
+            current_app.config["MEDIA_DIR"],
+            current_app.config["SECRET_KEY"],
+            variants.VariantSettings.from_config(current_app.config),
+        )
+        current_app.extensions["arena.variants"] = worker
+    return worker
+
+
+@bp.before_app_request
+def _start_variant_worker() -> None:
+    """Serving processes refill the variant pools from their first request on."""
+    worker = _variant_worker()
+    if worker.settings.maintain:
+        worker.ensure_running()
+
+
 @bp.get("/battle-images/<key>.webp", endpoint="battle_image")
 def battle_image_file(key: str) -> Response:
-    """One side of a battle, re-encoded: same format and size for both sides, no metadata."""
+    """One side of a battle: a variant made ahead of time for this side alone (fresh bytes,
+    the competition's fixed length), served only to the battle's voter while it is servable.
+
+    Any other request (another voter, no cookie, an expired or long-voted battle, an unknown
+    key) gets the same 404, so it does not learn whether the image exists.
+    """
     if len(key) != 32 or not all(c in "0123456789abcdef" for c in key):
         raise NotFound("no such battle image")
-    db = get_db()
-    source = battles.battle_image_source(db, key)
-    data = battle_image(
-        current_app.config["MEDIA_DIR"],
-        current_app.config["SECRET_KEY"],
-        source.output_id,
-        source.image_name,
-        source.width,
-        source.height,
+    source = battles.battle_image_source(get_db(), key)
+    voter, worker = current_voter(), _variant_worker()
+    settings = worker.settings
+    if (
+        voter is None
+        or voter.id != source.voter_id
+        or not variants.servable(source.expires_at, source.voted_at, utcnow(), settings.grace)
+    ):
+        raise NotFound("no such battle image")
+    data = worker.variant(
+        variants.VariantSource(
+            source.output_id,
+            source.image_name,
+            source.width,
+            source.height,
+            variants.length_for(source.max_pixels, settings),
+        ),
+        key,
     )
     response = Response(data, mimetype=BATTLE_MIMETYPE)
     response.headers["Cache-Control"] = "private, max-age=86400"

@@ -5,14 +5,17 @@ The JSON API has its own protections and is exempt: battle tokens are bound to t
 ``SameSite=Lax`` cookie and its POSTs must be ``application/json`` (which a cross-site form
 cannot send), and the image endpoint takes a Bearer API key.
 
-Voting is rate limited per voter (the signed voter cookie) and per client address, with
-Flask-Limiter: in memory by default, in Redis when ``ARENA_REDIS_URL`` is set so every worker
-shares the counts.
+Voting is rate limited per voter (the signed voter cookie) and per client address, and new
+voters per client address, with Flask-Limiter. Every worker shares the counts: in Redis when
+``ARENA_REDIS_URL`` is set (across machines), else in a SQLite file of this machine
+(``arena.web.limit_store``). The same store remembers spent proof-of-work solutions.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,9 +23,11 @@ from flask import Flask, Response, current_app, session
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from limits import parse_many
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from arena.errors import CsrfFailed
+from arena.errors import ArenaError, CsrfFailed
+from arena.web import limit_store
 from arena.web.errors import respond
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -152,6 +157,43 @@ def voting_limits(scope: str) -> Callable[[F], F]:
     return decorate
 
 
+class TooManyNewVoters(ArenaError):
+    """An address has created its share of new voters; ``retry_after`` is in seconds."""
+
+    status = 429
+    code = "too_many_new_voters"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, field=None)
+        self.retry_after = retry_after
+
+
+def admit_new_voter() -> None:
+    """Count a new voter against the client address's ``NEW_VOTERS_PER_ADDRESS``.
+
+    Raises:
+        TooManyNewVoters: the address is over its limit (nothing is counted then).
+    """
+    value = current_app.config["NEW_VOTERS_PER_ADDRESS"]
+    if value == "off":
+        return
+    address = client_address()
+    for item in parse_many(value):
+        if not limiter.limiter.hit(item, "new-voters", address):
+            reset = limiter.limiter.get_window_stats(item, "new-voters", address).reset_time
+            wait = max(1, math.ceil(reset - time.time()))
+            raise TooManyNewVoters(
+                f"Too many new voters from your address (the limit is {value}). Keep your "
+                f"browser's cookie to go on voting, or try again in {wait} seconds.",
+                retry_after=wait,
+            )
+
+
+def first_use(name: str, seconds: int) -> bool:
+    """True the first time ``name`` is seen in the shared store within ``seconds``."""
+    return limiter.storage.incr(f"arena/once/{name}", seconds) == 1
+
+
 def _add_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
@@ -166,11 +208,19 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid as long as the session
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or limit_store.storage_uri(
+        app.config["LIMITS_DB"]
+    )
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "arena")
     csrf.init_app(app)
     limiter.init_app(app)
     app.after_request(_add_headers)
+
+    @app.errorhandler(TooManyNewVoters)
+    def _too_many_new_voters(error: TooManyNewVoters) -> Any:
+        response = app.make_response(respond(error))
+        response.headers["Retry-After"] = str(error.retry_after)
+        return response
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error: CSRFError) -> Any:

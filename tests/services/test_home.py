@@ -43,7 +43,7 @@ def test_home_page_lists_the_seeded_open_and_closed_competitions_with_their_coun
     assert (
         _summary(page.closed)
         == _expected("closed")
-        == [("storefront-signage", "Storefront Signage", "typography", 3, N_MODELS)]
+        == [("storefront-signage", "Storefront Signage", "typography", 50, N_MODELS)]
     )
     assert {r["status"] for r in page.open_competitions} == {"open"}
     for row in page.open_competitions + page.closed:
@@ -98,7 +98,7 @@ def test_competition_page_carries_the_competition_and_its_status(seeded, session
     page = competition_page(session, "fantasy-warrior")
     assert page.competition.slug == "fantasy-warrior"
     assert page.competition.category.slug == "portrait"
-    assert len(page.competition.prompts) == 3
+    assert len(page.competition.prompts) == 50
     assert page.status["slug"] == "fantasy-warrior" and page.status["models"] == N_MODELS
     for slug in ("no-such-competition", "<script>", "x" * 1000, "nul\x00"):
         with pytest.raises(NotFound):

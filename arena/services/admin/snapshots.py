@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from arena.models import Scope, Snapshot
 from arena.services.admin import forms as f
 from arena.services.leaderboards.publishing import Published, publish_snapshots
+from arena.services.leaderboards.weights import WeightRules
 
 DEFAULT_ROUNDS = 1000
 MAX_ROUNDS = 10_000
@@ -27,13 +28,21 @@ class PublishResult:
     seconds: float
 
 
-def publish(session: Session, form: f.Form, *, min_battles: int, k: float) -> PublishResult:
+def publish(
+    session: Session,
+    form: f.Form,
+    *,
+    min_battles: int,
+    k: float,
+    rules: WeightRules | None = None,
+) -> PublishResult:
     """Fit and publish a snapshot for every scope with votes (one transaction).
 
     Args:
         form: ``bootstrap`` rounds (0–10,000, default 1,000) and an optional ``seed``.
         min_battles: models with fewer battles are marked provisional.
         k: the Elo K of the Elo-over-time chart.
+        rules: probation, caps and automatic flags of the published fit.
 
     Returns:
         The scopes published, the votes counted (flagged voters left out) and the time taken.
@@ -46,7 +55,9 @@ def publish(session: Session, form: f.Form, *, min_battles: int, k: float) -> Pu
     if (form.get("seed") or "").strip():
         seed = f.integer(form, "seed", minimum=0, maximum=2**32 - 1)
     started = time.perf_counter()
-    published = publish_snapshots(session, rounds=rounds, seed=seed, min_battles=min_battles, k=k)
+    published = publish_snapshots(
+        session, rounds=rounds, seed=seed, min_battles=min_battles, k=k, rules=rules
+    )
     return PublishResult(
         published=published,
         rounds=rounds,

@@ -35,6 +35,7 @@ from arena.models import Lease as LeaseRow
 from arena.models import Scope, Snapshot, Vote, Voter, utcnow
 from arena.services.counting import counted_votes
 from arena.services.leaderboards.publishing import Published, publish_snapshots
+from arena.services.leaderboards.weights import UNBOUNDED, WeightRules
 from arena.services.scopes import OVERALL
 
 log = logging.getLogger(__name__)
@@ -249,7 +250,9 @@ class PublishSettings:
     ``after_votes``: publish once this many counted votes are new; ``max_stale``: seconds a
     board may lag its oldest unpublished change; ``poll``: seconds between checks;
     ``rounds``: bootstrap rounds of each publication; ``min_battles`` and ``k`` as in
-    ``arena recompute``; ``min_lease_ttl``: the shortest lease (tests shorten it).
+    ``arena recompute``; ``rules``: probation, weight caps and automatic flags (from the app's
+    settings; see arena.services.leaderboards.weights); ``min_lease_ttl``: the shortest
+    lease (tests shorten it).
     """
 
     after_votes: int = 100
@@ -258,11 +261,13 @@ class PublishSettings:
     rounds: int = 1000
     min_battles: int = 10
     k: float = 32.0
+    rules: WeightRules = UNBOUNDED
     min_lease_ttl: float = MIN_LEASE_TTL
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PublishSettings:
-        """The settings of an app config (``PUBLISH_*``, ``MIN_BATTLES``, ``ELO_K``)."""
+        """The settings of an app config (``PUBLISH_*``, ``MIN_BATTLES``, ``ELO_K`` and the
+        weight rules' settings)."""
         return cls(
             after_votes=config["PUBLISH_AFTER_VOTES"],
             max_stale=config["PUBLISH_MAX_STALE"],
@@ -270,6 +275,7 @@ class PublishSettings:
             rounds=config["PUBLISH_BOOTSTRAP"],
             min_battles=config["MIN_BATTLES"],
             k=config["ELO_K"],
+            rules=WeightRules.from_config(config),
         )
 
 
@@ -375,6 +381,7 @@ class Publisher:
                 rounds=self.settings.rounds,
                 min_battles=self.settings.min_battles,
                 k=self.settings.k,
+                rules=self.settings.rules,
             )
         self.last_duration = time.perf_counter() - started
         log.info(

@@ -9,7 +9,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import func, insert, or_, select
 
 from arena.db import Database
 from arena.errors import ArenaError, Conflict, Gone, NotFound
@@ -66,7 +66,7 @@ def issue_battle(
         NotFound: no such competition, or none open.
         Conflict: the competition is not open, or has fewer than two models with outputs.
     """
-    chosen = _choose(db, competition_slug, rng or random.SystemRandom())
+    chosen = _choose(db, competition_slug, rng or random.SystemRandom(), voter)
     return _write(db, ensure_voter(db, voter), chosen, ttl)
 
 
@@ -78,15 +78,21 @@ class _Choice(NamedTuple):
     prompt: Any
 
 
-def _choose(db: Database, competition_slug: str | None, rng: random.Random) -> _Choice:
-    """Competition, pair and prompt of the next battle (reads only).
+def _choose(
+    db: Database,
+    competition_slug: str | None,
+    rng: random.Random,
+    voter: VoterIdentity | None,
+) -> _Choice:
+    """Competition, pair and prompt of the next battle for ``voter`` (reads only): never an
+    output already revealed to them while others remain (``matchmaking.choose_pair``).
 
     Raises:
         NotFound, Conflict: as :func:`issue_battle`.
     """
     with db.engine.connect() as conn:
         competition = matchmaking.choose_competition(conn, competition_slug, rng)
-        pair = matchmaking.choose_pair(conn, competition.id, rng)
+        pair = matchmaking.choose_pair(conn, competition.id, rng, voter.id if voter else None)
         prompt = conn.execute(
             select(Prompt.text, Prompt.width, Prompt.height).where(
                 Prompt.id == (pair.prompt_id if pair else -1)
@@ -165,7 +171,7 @@ def voting_page(
     """
     voter = ensure_voter(db, voter)
     try:
-        chosen = _choose(db, competition_slug, random.SystemRandom())
+        chosen = _choose(db, competition_slug, random.SystemRandom(), voter)
     except ArenaError as exc:
         if competition_slug is not None and exc.status == 404:
             raise
@@ -215,12 +221,18 @@ def battle_view(db: Database, token: str, voter: VoterIdentity) -> IssuedBattle:
 
 @dataclass(frozen=True)
 class BattleImage:
-    """What the image URL of one battle side resolves to."""
+    """What the image URL of one battle side resolves to: the output, sized as its prompt,
+    the largest prompt size of its competition (which fixes the padded length), and the
+    battle's voter and state (only its voter is served it, only while it is servable)."""
 
     output_id: int
     image_name: str
     width: int
     height: int
+    max_pixels: int
+    voter_id: int
+    expires_at: dt.datetime
+    voted_at: dt.datetime | None
 
 
 def battle_image_source(db: Database, image_key: str) -> BattleImage:
@@ -234,7 +246,13 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
     with db.engine.connect() as conn:
         battle = conn.execute(
             select(
-                battles_t.c.left_image_key, battles_t.c.left_output_id, battles_t.c.right_output_id
+                battles_t.c.left_image_key,
+                battles_t.c.left_output_id,
+                battles_t.c.right_output_id,
+                battles_t.c.competition_id,
+                battles_t.c.voter_id,
+                battles_t.c.expires_at,
+                battles_t.c.voted_at,
             ).where(side)
         ).first()
         if battle is None:
@@ -246,8 +264,22 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
             .join(Prompt, Prompt.id == Output.prompt_id)
             .where(Output.id == chosen, Output.image_name.is_not(None))
         ).first()
+        largest = conn.scalar(
+            select(func.max(Prompt.width * Prompt.height)).where(
+                Prompt.competition_id == battle.competition_id
+            )
+        )
     if row is None:
         raise NotFound("no such battle image")
     if row.hidden:
         raise Gone("a moderator withdrew this image; load a new battle")
-    return BattleImage(chosen, row.image_name, row.width, row.height)
+    return BattleImage(
+        chosen,
+        row.image_name,
+        row.width,
+        row.height,
+        int(largest or row.width * row.height),
+        battle.voter_id,
+        db.read_timestamp(battle.expires_at),
+        db.read_timestamp(battle.voted_at) if battle.voted_at else None,
+    )

@@ -24,7 +24,7 @@ from arena.models import Battle, Competition, Model, Output, Vote, Voter, utcnow
 from arena.ratings.outcomes import CHOICES, score_a
 from arena.services import rating_rows
 from arena.services.voting.battles import IssuedBattle, battle_view, token_hash
-from arena.services.voting.voters import VoterIdentity, voter_vote_count
+from arena.services.voting.voters import VoterIdentity, VoterUnverified, voter_vote_count
 
 battles_t = Battle.__table__
 votes_t = Vote.__table__
@@ -67,16 +67,22 @@ class VoteRules:
 
     ``min_vote_ms``: a vote cast sooner after its battle was issued is kept, flagged ``fast``,
     and not counted. ``daily_cap``: a voter's votes beyond this many since midnight UTC are
-    kept, flagged ``daily_cap``, and not counted.
+    kept, flagged ``daily_cap``, and not counted. ``require_verified``: a vote from a voter
+    who has not proved the new-voter work is refused (:class:`VoterUnverified`).
     """
 
     min_vote_ms: int = 0
     daily_cap: int = 0
+    require_verified: bool = False
 
     @classmethod
     def from_config(cls, config: Any) -> VoteRules:
-        """The rules from the app's settings (``MIN_VOTE_MS``, ``DAILY_VOTE_CAP``)."""
-        return cls(min_vote_ms=config["MIN_VOTE_MS"], daily_cap=config["DAILY_VOTE_CAP"])
+        """The rules from the app's settings (``MIN_VOTE_MS``, ``DAILY_VOTE_CAP``, ``POW``)."""
+        return cls(
+            min_vote_ms=config["MIN_VOTE_MS"],
+            daily_cap=config["DAILY_VOTE_CAP"],
+            require_verified=config["POW"],
+        )
 
 
 _CLAIM = Prepared(
@@ -120,9 +126,9 @@ class _ClaimedBattle(NamedTuple):
 
 
 # Run after the rating rows are locked: counts the vote on the voter's row (one row update,
-# whatever the number of votes today) and reads the voter's flag. Flagging takes the rating
-# locks before it touches the voter row, so a vote in flight either sees the flag here or
-# commits before the flagging's replay reads the log.
+# whatever the number of votes today) and reads the voter's flag and verification. Flagging
+# takes the rating locks before it touches the voter row, so a vote in flight either sees the
+# flag here or commits before the flagging's replay reads the log.
 _COUNT_VOTER_VOTE = Prepared(
     update(voters_t)
     .where(voters_t.c.id == bindparam("v"))
@@ -132,7 +138,7 @@ _COUNT_VOTER_VOTE = Prepared(
         ),
         votes_day=bindparam("day"),
     )
-    .returning(voters_t.c.flagged, voters_t.c.votes_today)
+    .returning(voters_t.c.flagged, voters_t.c.votes_today, voters_t.c.verified_at)
 )
 
 _VOTE_COLUMNS = (
@@ -148,11 +154,20 @@ _VOTE_COLUMNS = (
     "expected_a",
     "source",
     "created_at",
+    "address_hash",
 )
 _APPEND_VOTE = Prepared(
     insert(votes_t)
     .values({name: bindparam(name) for name in _VOTE_COLUMNS})
     .returning(votes_t.c.id)
+)
+
+
+#: What an unverified voter is told (the voting page does this by itself, unseen).
+UNVERIFIED_MESSAGE = (
+    "this voter is not verified yet: a new voter solves a small proof of work first — "
+    "GET /api/v1/voters/challenge, solve it, POST the solution to /api/v1/voters/verify — "
+    "or reload the voting page, which does it in the background"
 )
 
 
@@ -173,13 +188,15 @@ def record_vote(
     *,
     k: float,
     rules: VoteRules = VoteRules(),
+    address_hash: str | None = None,
 ) -> VoteResult:
     """Record one vote on the battle behind ``token`` and update every scope's Elo and record.
 
     One transaction: the battle is claimed (single use), the six rating rows (two models ×
     competition, category, overall) are locked and updated, and the vote is appended. A vote
     that breaks one of ``rules``, or comes from a flagged voter, is appended but leaves the
-    ratings as they were (see :class:`VoteResult`).
+    ratings as they were (see :class:`VoteResult`). ``address_hash`` (the client address's
+    keyed hash, see ``voters.address_hashes``) is stored on the vote.
 
     Raises:
         ValidationError: ``choice`` is not left, right, tie or both_bad.
@@ -187,6 +204,7 @@ def record_vote(
         Conflict: the battle already has its vote.
         Forbidden: the battle was issued to another voter (or the voter has no cookie).
         Gone: the battle expired, or a moderator hid one of its outputs since it was issued.
+        VoterUnverified: ``rules.require_verified`` and the voter has not proved the work.
     """
     winner = CHOICES.get(choice) if isinstance(choice, str) else None
     if winner is None:
@@ -194,7 +212,7 @@ def record_vote(
             f"winner must be one of {', '.join(CHOICES)}, got {quoted(choice)}", field="winner"
         )
     recorded = db.retry_when_busy(
-        lambda: _write(db, token_hash(token), voter, winner, k=k, rules=rules)
+        lambda: _write(db, token_hash(token), voter, winner, k=k, rules=rules, address=address_hash)
     )
     return _reveal(db, recorded, choice)
 
@@ -207,6 +225,7 @@ def _write(
     *,
     k: float,
     rules: VoteRules,
+    address: str | None,
 ) -> _Recorded:
     """The vote's transaction, in the lock order: battle, rating rows, voter row, vote."""
     with db.write_transaction() as conn:
@@ -238,6 +257,7 @@ def _write(
                 "expected_a": ratings.expected_a(),
                 "source": "web",
                 "created_at": db.timestamp(now),
+                "address_hash": address,
             },
         )[0][0]
     return _Recorded(vote_id, battle, changes, not_counted)
@@ -277,11 +297,18 @@ def _count_voter_vote(
     rules: VoteRules,
 ) -> tuple[str | None, bool]:
     """Count the vote on the voter's row; the rule it breaks (``fast``, ``daily_cap`` or
-    None) and whether the voter is flagged."""
+    None) and whether the voter is flagged.
+
+    Raises:
+        VoterUnverified: the rules require a verified voter and this one is not (the whole
+            transaction, battle claim included, is rolled back).
+    """
     day = now.date()
-    flagged, today = _COUNT_VOTER_VOTE.execute(
+    flagged, today, verified_at = _COUNT_VOTER_VOTE.execute(
         conn, {"v": voter_id, "day": day.isoformat() if db.is_sqlite else day}
     )[0]
+    if rules.require_verified and verified_at is None:
+        raise VoterUnverified(UNVERIFIED_MESSAGE, field="voter")
     if rules.min_vote_ms and response_ms < rules.min_vote_ms:
         return "fast", bool(flagged)
     if rules.daily_cap and today > rules.daily_cap:
@@ -351,12 +378,13 @@ def vote_from_page(
     *,
     k: float,
     rules: VoteRules = VoteRules(),
+    address_hash: str | None = None,
 ) -> PageVote:
     """``record_vote``, plus what the voting page needs to show the reveal.
 
     Raises:
         The errors of :func:`record_vote`.
     """
-    result = record_vote(db, token, voter, choice, k=k, rules=rules)
+    result = record_vote(db, token, voter, choice, k=k, rules=rules, address_hash=address_hash)
     assert voter is not None  # record_vote refuses a vote without its voter
     return PageVote(result, battle_view(db, token, voter), voter_vote_count(db, voter))

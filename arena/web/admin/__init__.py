@@ -51,6 +51,7 @@ NAV = (
     NavEntry("admin.outputs", "Outputs", ("admin.output",)),
     NavEntry("admin.voters", "Voters", ("admin.voter",)),
     NavEntry("admin.snapshots", "Snapshots", ("admin.snapshot",)),
+    NavEntry("admin.audit", "Audit", ("admin.audit",)),
 )
 
 
@@ -145,6 +146,7 @@ def logout() -> Any:
 
 # The pages: importing a module registers its views on ``bp``.
 from arena.web.admin import (  # noqa: E402, F401
+    audit,
     catalog,
     categories,
     competitions,

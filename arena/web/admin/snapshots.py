@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, request
 
 from arena.services.admin import snapshots as admin_snapshots
+from arena.services.leaderboards.weights import WeightRules
 from arena.web.admin import bp
 from arena.web.admin.forms import FORM_ERRORS, render_form
 from arena.web.db import get_session
@@ -27,6 +28,7 @@ def snapshots() -> Any:
                 form,
                 min_battles=current_app.config["MIN_BATTLES"],
                 k=current_app.config["ELO_K"],
+                rules=WeightRules.from_config(current_app.config),
             )
         except FORM_ERRORS as exc:
             error = exc

@@ -1,0 +1,106 @@
+"""The rigging detectors at publication, on the real vote path (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from arena.models import Voter, utcnow
+from arena.models.ratings import Finding
+from arena.services.leaderboards.publishing import publish_snapshots
+from arena.services.leaderboards.weights import WeightRules
+from arena.services.verification import verify
+from arena.web.db import get_db
+from tests.services.rigging.conftest import set_voter
+
+DETECT = WeightRules(voter_cap=0, address_cap=0, probation=False, autoflag=True)
+
+
+def _publish(app, rules: WeightRules = DETECT) -> None:
+    with app.app_context(), get_db().session() as session:
+        publish_snapshots(session, rounds=0, seed=1, min_battles=1, k=32, rules=rules)
+
+
+def _voters(app) -> dict[str, tuple[bool, str | None]]:
+    with app.app_context(), get_db().session() as session:
+        rows = session.execute(select(Voter.public_id, Voter.flagged, Voter.flag_reason)).all()
+    return {public_id: (flagged, reason) for public_id, flagged, reason in rows}
+
+
+def _findings(app) -> list[Finding]:
+    with app.app_context(), get_db().session() as session:
+        return list(session.scalars(select(Finding).order_by(Finding.id)))
+
+
+def test_a_bot_voting_only_for_its_target_is_flagged_and_honest_voters_are_not(
+    voting_app, votes, bot
+):
+    honest = [votes.voter() for _ in range(3)]
+    for i, voter in enumerate(honest):
+        votes.cast(30, voter=voter, seed=10 + i)
+    rigger = votes.voter()
+    target = bot.target()
+    cast = bot.run(rigger, target, 150, vote_all=False)
+    assert 10 <= cast < 40, cast
+
+    _publish(voting_app)
+    state = _voters(voting_app)
+    flagged, reason = state[rigger.public_id]
+    assert flagged and reason.startswith(("selective: votes when ", "favouritism: favours "))
+    assert not any(state[v.public_id][0] for v in honest)
+    found = [f for f in _findings(voting_app) if f.detector == "selective"]
+    assert [f.model_id for f in found] == [target] and found[0].flagged
+    with voting_app.app_context(), get_db().session() as session:
+        assert verify(session, 32)[0] == []  # the live Elo was rebuilt without the bot
+
+
+def test_without_autoflag_findings_are_listed_and_nobody_is_flagged(voting_app, votes, bot):
+    rigger = votes.voter()
+    bot.run(rigger, bot.target(), 150, vote_all=False)
+    _publish(voting_app, WeightRules(0, 0, probation=False, autoflag=False))
+    assert not _voters(voting_app)[rigger.public_id][0]
+    assert any(f.detector == "selective" and not f.flagged for f in _findings(voting_app))
+
+
+def test_a_network_of_fans_is_an_agreement_cluster(voting_app, votes, bot):
+    target = bot.target(3)
+    fans = [votes.voter() for _ in range(4)]
+    for i, fan in enumerate(fans):
+        set_voter(voting_app, fan, network_hash="n" * 32, address_hash=f"{i}" * 32)
+        bot.run(fan, target, 70, vote_all=True, seed=i)
+    honest = votes.voter()
+    set_voter(voting_app, honest, network_hash="n" * 32)
+    votes.cast(30, voter=honest, seed=3)
+
+    _publish(voting_app)
+    state = _voters(voting_app)
+    clusters = [f for f in _findings(voting_app) if f.detector == "cluster"]
+    flagged_fans = {f.voter_id for f in clusters}
+    assert len(flagged_fans) >= 3
+    assert all(f.model_id == target and f.network_hash == "n" * 32 for f in clusters)
+    assert sum(state[f.public_id][0] for f in fans) >= 3
+    assert not state[honest.public_id][0]
+
+
+def test_a_burst_of_new_voters_from_one_address_is_listed_not_flagged(voting_app, votes):
+    start = utcnow() - dt.timedelta(hours=2)
+    for i in range(12):
+        voter = votes.voter()
+        set_voter(
+            voting_app,
+            voter,
+            address_hash="a" * 32,
+            network_hash="b" * 32,
+            created_at=start + dt.timedelta(seconds=30 * i),
+        )
+    spread = votes.voter()  # the same address an hour later: not part of the burst
+    set_voter(voting_app, spread, address_hash="a" * 32, created_at=start + dt.timedelta(hours=1))
+    votes.cast(3, seed=1)
+
+    _publish(voting_app)
+    bursts = [f for f in _findings(voting_app) if f.detector == "burst"]
+    assert len(bursts) == 1  # the network saw 12, under its own threshold of 30
+    assert bursts[0].address_hash == "a" * 32 and bursts[0].score == 12
+    assert "12 new voters from one address within 10 minutes" in bursts[0].reason
+    assert not bursts[0].flagged and not any(f for f, _ in _voters(voting_app).values())
