@@ -100,8 +100,18 @@ def _votes(session: Session) -> np.ndarray:
     )
 
 
+#: A battle left unvoted this long counts as skipped: shorter than probation (10 minutes), so
+#: a voter who skips every battle without its favourite is seen before its votes are fitted.
+SKIPPED_AFTER = dt.timedelta(minutes=5)
+
+
 def _battles(session: Session, now: dt.datetime) -> np.ndarray:
-    """Settled battles of unflagged voters: voter, left model, right model, voted."""
+    """Settled battles of unflagged voters: voter, left model, right model, voted.
+
+    A battle is settled once voted, or once it was issued ``SKIPPED_AFTER`` ago unvoted
+    (skipped: the voting page issues a fresh battle at every load; waiting for the token to
+    expire, an hour, would let a selective voter's votes into the fit first).
+    """
     unflagged = select(Voter.id).where(Voter.flagged.is_(False))
     return _array(
         session,
@@ -112,11 +122,11 @@ def _battles(session: Session, now: dt.datetime) -> np.ndarray:
             case((Battle.voted_at.is_not(None), 1.0), else_=0.0),
         ).where(
             Battle.voter_id.in_(unflagged),
-            or_(Battle.voted_at.is_not(None), Battle.expires_at < bindparam("now")),
+            or_(Battle.voted_at.is_not(None), Battle.created_at < bindparam("skipped_before")),
         ),
         4,
         # The raw driver gets the value as the ORM would store it (SQLite: text).
-        {"now": _stored(session, now)},
+        {"skipped_before": _stored(session, now - SKIPPED_AFTER)},
     )
 
 

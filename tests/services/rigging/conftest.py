@@ -77,8 +77,10 @@ class Bot:
                     left_image_key=secrets.token_hex(16),
                     right_image_key=secrets.token_hex(16),
                     voter_id=voter.id,
-                    created_at=now,
-                    expires_at=now - dt.timedelta(seconds=1),
+                    # Issued long enough ago that, left unvoted, it counts as skipped, though
+                    # its token is still valid (detection.SKIPPED_AFTER, not the expiry).
+                    created_at=now - dt.timedelta(minutes=6),
+                    expires_at=now + dt.timedelta(minutes=54),
                 )
                 if target in (left, right):
                     winner = "model_a" if left == target else "model_b"
