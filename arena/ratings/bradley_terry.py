@@ -111,6 +111,16 @@ class _Graph:
             out[:, self.models_b] += np.add.reduceat(at_b[:, self.order_b], self.starts_b, axis=1)
         return out
 
+    def scores_and_battles(
+        self, score_a: np.ndarray, score_b: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: each model's score ``(R, n)``, and the battles per pair, ``(R, n, n)``
+        if the graph is dense, else ``(R, p)``, from the pairs' scores ``(R, p)``."""
+        if self.dense:
+            versus = self.to_matrix(score_a, score_b)  # [i, j]: score of i against j
+            return versus.sum(axis=2), versus + versus.transpose(0, 2, 1)
+        return self.to_models(score_a, score_b), score_a + score_b
+
     def to_matrix(self, at_ab: np.ndarray, at_ba: np.ndarray) -> np.ndarray:
         """``(R, n, n)`` matrices: ``at_ab`` ``(R, p)`` at ``(a, b)``, ``at_ba`` at ``(b, a)``."""
         r, n = at_ab.shape[0], self.n
@@ -141,13 +151,7 @@ class _Rounds:
         self.graph = graph
         self.score: np.ndarray  #: score per row and model (wins + half the ties), ``(R, n)``
         self.battles: np.ndarray  #: battles ``(R, n, n)`` if the graph is dense, else ``(R, p)``
-        if graph.dense:
-            versus = graph.to_matrix(score_a, score_b)  # [i, j]: score of i against j
-            self.score = versus.sum(axis=2)
-            self.battles = versus + versus.transpose(0, 2, 1)
-        else:
-            self.score = graph.to_models(score_a, score_b)
-            self.battles = score_a + score_b
+        self.score, self.battles = graph.scores_and_battles(score_a, score_b)
 
     def subset(self, keep: np.ndarray) -> _Rounds:
         """The rows selected by boolean ``keep``."""

@@ -60,13 +60,7 @@ class _Rounds:
         half = 0.5 * ties
         score_a, score_b = wins_a + half, wins_b + half
         self.ties = ties.sum(axis=1)  #: ties per row ``(R,)``
-        if graph.dense:
-            versus = graph.to_matrix(score_a, score_b)
-            self.score = versus.sum(axis=2)
-            self.battles = versus + versus.transpose(0, 2, 1)
-        else:
-            self.score = graph.to_models(score_a, score_b)
-            self.battles = score_a + score_b
+        self.score, self.battles = graph.scores_and_battles(score_a, score_b)
 
     def subset(self, keep: np.ndarray) -> _Rounds:
         """The rows selected by boolean ``keep``."""
