@@ -331,9 +331,10 @@ class Session:
                 tally.vote_times[result["vote_id"]] = time.perf_counter() - self.started
                 if result.get("counted", True):
                     tally.counted += 1
-                for reason in result.get("not_counted") or []:
+                reason = result.get("not_counted")
+                if reason:
                     tally.not_counted[str(reason)] += 1
-                    if "fast" in str(reason):
+                    if reason == "fast":
                         self.delay += 0.5
                 return result
             if not (reply.status == 403 and reply.error_code == "voter_unverified"):

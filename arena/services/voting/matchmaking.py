@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, Select, and_, func, select
 
 from arena.db import Database, storable
 from arena.errors import Conflict, NotFound, quoted
@@ -35,6 +35,23 @@ class Pair(NamedTuple):
     left_model: int
     right_output: int
     right_model: int
+
+
+def playable(*columns: Any) -> Select[Any]:
+    """``columns`` of every output matchmaking may show: done, visible, of a model entered in
+    its prompt's competition (joined with ``Prompt``; callers add their own filters)."""
+    return (
+        select(*columns)
+        .join(Prompt, Prompt.id == Output.prompt_id)
+        .join(
+            CompetitionModel,
+            and_(
+                CompetitionModel.competition_id == Prompt.competition_id,
+                CompetitionModel.model_id == Output.model_id,
+            ),
+        )
+        .where(Output.status == "done", Output.hidden.is_(False))
+    )
 
 
 def choose_competition(conn: Connection, slug: str | None, rng: random.Random) -> Any:
@@ -95,19 +112,8 @@ def choose_pair(
     and prompt whose outputs were revealed least recently are chosen.
     """
     outputs = conn.execute(
-        select(Output.id, Output.prompt_id, Output.model_id)
-        .join(Prompt, Prompt.id == Output.prompt_id)
-        .join(
-            CompetitionModel,
-            and_(
-                CompetitionModel.competition_id == Prompt.competition_id,
-                CompetitionModel.model_id == Output.model_id,
-            ),
-        )
-        .where(
-            Prompt.competition_id == competition_id,
-            Output.status == "done",
-            Output.hidden.is_(False),
+        playable(Output.id, Output.prompt_id, Output.model_id).where(
+            Prompt.competition_id == competition_id
         )
     ).all()
     by_model: dict[int, dict[int, int]] = {}

@@ -32,12 +32,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from arena.db import Database
 from arena.generation.encoding import BATTLE_FORMAT, battle_variant, padded_length
 from arena.media import image_path
-from arena.models import Battle, Competition, CompetitionModel, Output, Prompt, utcnow
+from arena.models import Battle, Competition, Output, Prompt, utcnow
+from arena.services.voting.matchmaking import playable
 
 log = logging.getLogger(__name__)
 battles_t = Battle.__table__
@@ -198,22 +199,10 @@ def in_play(db: Database, settings: VariantSettings) -> list[VariantSource]:
     )
     with db.engine.connect() as conn:
         rows = conn.execute(
-            select(Output.id, Output.image_name, Prompt.width, Prompt.height, largest.c.px)
-            .join(Prompt, Prompt.id == Output.prompt_id)
+            playable(Output.id, Output.image_name, Prompt.width, Prompt.height, largest.c.px)
             .join(Competition, Competition.id == Prompt.competition_id)
             .join(largest, largest.c.competition_id == Prompt.competition_id)
-            .join(
-                CompetitionModel,
-                and_(
-                    CompetitionModel.competition_id == Prompt.competition_id,
-                    CompetitionModel.model_id == Output.model_id,
-                ),
-            )
-            .where(
-                Competition.status == "open",
-                Output.status == "done",
-                Output.hidden.is_(False),
-            )
+            .where(Competition.status == "open")
             .order_by(Prompt.position, Output.id)
         ).all()
     return [
