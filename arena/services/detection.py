@@ -5,7 +5,8 @@ flagged yet, the battles issued to them, the voters' address and network hashes)
 four detectors and phrases each finding for the operator. Thresholds (chosen so that at most
 1% of honest voters are ever flagged; ``tests/services/test_detection.py`` simulates them):
 
-- **favouritism**: a voter's picks of one model beyond what the Elo expected, ``z`` over the
+- **favouritism**: a voter's picks of one model beyond what the last published fit expected
+  (the live Elo's for a model not yet published; see ``_published_expectation``), ``z`` over the
   Bonferroni bound for the models (family-wise ``rigging.ALPHA`` = 1e-4 per voter, about
   z >= 4.5 with 27 models), with at least ``rigging.MIN_BATTLES`` battles with it: flagged.
 - **selective**: a voter votes the battles with one model and leaves the others, same bound:
@@ -29,8 +30,8 @@ from sqlalchemy import bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from arena.db import Database, Prepared
-from arena.models import Battle, Model, Vote, Voter
-from arena.ratings import rigging
+from arena.models import Battle, Model, Scope, Snapshot, SnapshotRow, Vote, Voter
+from arena.ratings import elo, rigging
 
 #: A cluster member leans to the cluster's model at least this much on its own.
 CLUSTER_MEMBER_Z = 2.0
@@ -81,9 +82,10 @@ def _array(
 
 
 def _votes(session: Session) -> np.ndarray:
-    """Decisive votes of unflagged voters: voter, model A, model B, A won, expected A."""
+    """Decisive votes of unflagged voters: voter, model A, model B, A won, expected A (from
+    the last published fit where it rates both models, else the live Elo's at the vote)."""
     unflagged = select(Voter.id).where(Voter.flagged.is_(False))
-    return _array(
+    votes = _array(
         session,
         select(
             Vote.voter_id,
@@ -91,13 +93,63 @@ def _votes(session: Session) -> np.ndarray:
             Vote.model_b_id,
             case((Vote.winner == "model_a", 1.0), else_=0.0),
             Vote.expected_a,
+            Vote.competition_id,
         ).where(
             Vote.voter_id.in_(unflagged),
             Vote.expected_a.is_not(None),
             or_(Vote.winner == "model_a", Vote.winner == "model_b"),
         ),
-        5,
+        6,
     )
+    competition, a, b, live = votes[:, 5], votes[:, 1], votes[:, 2], votes[:, 4]
+    votes[:, 4] = _published_expectation(session, competition, a, b, live)
+    return votes[:, :5]
+
+
+def _published_expectation(
+    session: Session,
+    competition: np.ndarray,
+    model_a: np.ndarray,
+    model_b: np.ndarray,
+    live: np.ndarray,
+) -> np.ndarray:
+    """Model A's chance of winning each decisive vote by the competition's last published
+    Bradley-Terry ratings, where that snapshot rates both models; ``live`` elsewhere.
+
+    The live Elo follows every counted vote at once, so a rigger's own votes raise the
+    expectation its picks are measured against (a bot that always picks its target makes
+    the target the favourite, and its picks stop looking odd). The published fit leaves out
+    voters on probation and beyond the caps, so a new rigger cannot move it.
+    """
+    latest = (
+        select(func.max(Snapshot.id))
+        .join(Scope, Scope.id == Snapshot.scope_id)
+        .where(Scope.kind == "competition")
+        .group_by(Scope.competition_id)
+    )
+    rows = session.execute(
+        select(Scope.competition_id, SnapshotRow.model_id, SnapshotRow.bt_rating)
+        .join(Snapshot, Snapshot.id == SnapshotRow.snapshot_id)
+        .join(Scope, Scope.id == Snapshot.scope_id)
+        .where(Snapshot.id.in_(latest))
+    ).all()
+    if not rows or not len(live):
+        return live
+    table = np.array(rows, dtype=np.float64)
+    width = float(max(table[:, 1].max(), model_a.max(), model_b.max()) + 1)
+    keys = table[:, 0] * width + table[:, 1]
+    order = np.argsort(keys)
+    keys, ratings = keys[order], table[order, 2]
+
+    def rating(model: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        key = competition * width + model
+        at = np.clip(np.searchsorted(keys, key), 0, len(keys) - 1)
+        return ratings[at], keys[at] == key
+
+    rating_a, known_a = rating(model_a)
+    rating_b, known_b = rating(model_b)
+    published = 1.0 / (1.0 + 10.0 ** ((rating_b - rating_a) / elo.SCALE))
+    return np.where(known_a & known_b, published, live)
 
 
 #: A battle left unvoted this long counts as skipped: shorter than probation (10 minutes), so

@@ -47,9 +47,17 @@ class Bot:
         return self.models()[index]
 
     def run(
-        self, voter: VoterIdentity, target: int, battles: int, *, vote_all: bool, seed: int = 0
+        self,
+        voter: VoterIdentity,
+        target: int,
+        battles: int,
+        *,
+        vote_all: bool,
+        seed: int = 0,
+        target_expected: float = 0.5,
     ) -> int:
-        """Plant ``battles`` battles; returns the votes cast."""
+        """Plant ``battles`` battles; returns the votes cast. Each vote records the live
+        Elo's expectation of the target winning as ``target_expected`` (0.5 without it)."""
         rng = random.Random(seed)
         models = self.models()
         now = utcnow()
@@ -101,7 +109,13 @@ class Bot:
                         model_b_id=right,
                         winner=winner,
                         voter_id=voter.id,
-                        expected_a=0.5,
+                        expected_a=(
+                            target_expected
+                            if left == target
+                            else 1.0 - target_expected
+                            if right == target
+                            else 0.5
+                        ),
                         created_at=now,
                     )
                 )

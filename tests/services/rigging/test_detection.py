@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 
@@ -53,6 +54,27 @@ def test_a_bot_voting_only_for_its_target_is_flagged_and_honest_voters_are_not(
     assert [f.model_id for f in found] == [target] and found[0].flagged
     with voting_app.app_context(), get_db().session() as session:
         assert verify(session, 32)[0] == []  # the live Elo was rebuilt without the bot
+
+
+def test_favouritism_is_measured_against_the_published_fit_not_the_live_elo(voting_app, votes, bot):
+    """A bot that always picks its target pumps the target's live Elo, so every vote it
+    casts records the target as the favourite (here 95%); against that, 100% picks look
+    ordinary. Measured against the last published fit (honest votes only), they do not."""
+    for i in range(3):
+        votes.cast(40, voter=votes.voter(), seed=20 + i)
+    _publish(voting_app)  # the honest board the bot is measured against
+    rigger = votes.voter()
+    target = bot.target()
+    bot.run(rigger, target, 400, vote_all=True, seed=5, target_expected=0.95)
+
+    _publish(voting_app)
+    flagged, reason = _voters(voting_app)[rigger.public_id]
+    assert flagged and reason.startswith("favouritism: favours "), reason
+    found = next(f for f in _findings(voting_app) if f.voter_id == rigger.id)
+    picks, battles, expected = re.search(
+        r"(\d+) of (\d+) picks \(expected ([\d.]+)\)", found.reason
+    ).groups()
+    assert picks == battles and float(expected) < 0.75 * int(battles), found.reason
 
 
 def test_without_autoflag_findings_are_listed_and_nobody_is_flagged(voting_app, votes, bot):
