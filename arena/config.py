@@ -111,6 +111,22 @@ def _new_voters(settings: dict[str, Any], overrides: dict[str, Any]) -> None:
             settings["NEW_VOTERS_PER_ADDRESS"] = "off"
 
 
+def _matchmaking(settings: dict[str, Any]) -> None:
+    from arena.ratings.matchmaking import POLICIES
+
+    if settings["MATCHMAKING"] not in POLICIES:
+        raise ConfigError(
+            f"ARENA_MATCHMAKING must be one of {', '.join(POLICIES)}, "
+            f"got {settings['MATCHMAKING']!r}."
+        )
+    if settings["MATCHMAKING_TTL"] is None:
+        settings["MATCHMAKING_TTL"] = 0.0 if settings.get("TESTING") else 2.0
+    if settings["MATCHMAKING_TTL"] < 0:
+        raise ConfigError(
+            f"ARENA_MATCHMAKING_TTL must be 0 or more seconds, got {settings['MATCHMAKING_TTL']}."
+        )
+
+
 def _check_rate_limit(name: str, value: str) -> None:
     from limits import parse_many
 
@@ -188,6 +204,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "PUBLISH_MAX_STALE": _float("ARENA_PUBLISH_MAX_STALE", 60.0),
         "PUBLISH_POLL": _optional_float("ARENA_PUBLISH_POLL"),
         "PUBLISH_BOOTSTRAP": _integer("ARENA_PUBLISH_BOOTSTRAP", 1000),
+        # Matchmaking (arena.services.voting.matchmaking): the policy, and how long a process
+        # reuses its reads of a competition (None: 2 s, settled below: 0 under TESTING).
+        "MATCHMAKING": env.get("ARENA_MATCHMAKING", "active"),
+        "MATCHMAKING_TTL": _optional_float("ARENA_MATCHMAKING_TTL"),
         "HOST": env.get("ARENA_HOST", "127.0.0.1"),
         "PORT": int(_float("ARENA_PORT", 5000)),
         "SEEDS_DIR": env.get("ARENA_SEEDS_DIR")
@@ -228,6 +248,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
             raise ConfigError(f"ARENA_{cap} must be 0 (no cap) or more, got {settings[cap]}.")
     _publishing(settings, overrides)
     _new_voters(settings, overrides)
+    _matchmaking(settings)
     if settings["ELO_K"] <= 0:
         raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
     return settings

@@ -15,6 +15,7 @@ from arena.services import exports
 from arena.services.leaderboards import boards
 from arena.services.voting import proof, voters
 from arena.services.voting.battles import IssuedBattle, issue_battle
+from arena.services.voting.matchmaking import MatchmakingSettings
 from arena.services.voting.recording import SideResult, VoteResult, VoteRules, record_vote
 from arena.web.bodies import request_json
 from arena.web.db import get_db, get_session
@@ -109,7 +110,11 @@ def create_battle() -> Any:
     if competition and not storable(competition):
         raise NotFound(f"no competition with slug {competition!r}", field="competition")
     battle = issue_battle(
-        get_db(), request_voter(), competition or None, ttl=current_app.config["BATTLE_TTL"]
+        get_db(),
+        request_voter(),
+        competition or None,
+        ttl=current_app.config["BATTLE_TTL"],
+        settings=MatchmakingSettings.from_config(current_app.config),
     )
     remember_voter(battle.voter)
     return jsonify(battle_json(battle)), 201

@@ -15,6 +15,7 @@ from arena.errors import ArenaError, NotFound, ValidationError
 from arena.generation.encoding import BATTLE_MIMETYPE
 from arena.models import utcnow
 from arena.services.voting import battles, recording, variants, voters
+from arena.services.voting.matchmaking import MatchmakingSettings
 from arena.web.db import get_db
 from arena.web.htmx import is_htmx, vary_on_htmx
 from arena.web.security import voting_limits
@@ -27,7 +28,11 @@ def _page(slug: str | None) -> battles.VotingPage:
     if slug is not None and not storable(slug):
         raise NotFound(f"no competition with slug {slug!r}", field="competition")
     page = battles.voting_page(
-        get_db(), request_voter(), slug, ttl=current_app.config["BATTLE_TTL"]
+        get_db(),
+        request_voter(),
+        slug,
+        ttl=current_app.config["BATTLE_TTL"],
+        settings=MatchmakingSettings.from_config(current_app.config),
     )
     remember_voter(page.voter)
     return page

@@ -9,12 +9,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import bindparam, func, insert, or_, select
 
-from arena.db import Database
+from arena.db import Database, Prepared
 from arena.errors import ArenaError, Conflict, Gone, NotFound
 from arena.models import Battle, Competition, Output, Prompt, utcnow
 from arena.services.voting import matchmaking
+from arena.services.voting.matchmaking import FRESH, MatchmakingSettings
 from arena.services.voting.voters import VoterIdentity, ensure_voter, voter_vote_count
 
 battles_t = Battle.__table__
@@ -51,6 +52,7 @@ def issue_battle(
     *,
     ttl: dt.timedelta = dt.timedelta(hours=1),
     rng: random.Random | None = None,
+    settings: MatchmakingSettings = FRESH,
 ) -> IssuedBattle:
     """Pick a competition, a prompt and a pair of models (``matchmaking``), and issue a battle.
 
@@ -61,21 +63,22 @@ def issue_battle(
         competition_slug: the competition to battle in; None picks an open one.
         ttl: how long the token stays valid.
         rng: randomness for the choices and the sides (a fresh ``SystemRandom`` if None).
+        settings: the matchmaking policy and how long its reads are reused (the app's are
+            ``MatchmakingSettings.from_config``; the default reads afresh every time).
 
     Raises:
         NotFound: no such competition, or none open.
         Conflict: the competition is not open, or has fewer than two models with outputs.
     """
-    chosen = _choose(db, competition_slug, rng or random.SystemRandom(), voter)
+    chosen = _choose(db, competition_slug, rng or random.SystemRandom(), voter, settings)
     return _write(db, ensure_voter(db, voter), chosen, ttl)
 
 
 class _Choice(NamedTuple):
-    """What matchmaking chose for a battle: the competition row, the pair, the prompt row."""
+    """What matchmaking chose for a battle: the competition row, the pair and its prompt."""
 
     competition: Any
-    pair: matchmaking.Pair
-    prompt: Any
+    chosen: matchmaking.Chosen
 
 
 def _choose(
@@ -83,6 +86,7 @@ def _choose(
     competition_slug: str | None,
     rng: random.Random,
     voter: VoterIdentity | None,
+    settings: MatchmakingSettings,
 ) -> _Choice:
     """Competition, pair and prompt of the next battle for ``voter`` (reads only): never an
     output already revealed to them while others remain (``matchmaking.choose_pair``).
@@ -91,24 +95,44 @@ def _choose(
         NotFound, Conflict: as :func:`issue_battle`.
     """
     with db.engine.connect() as conn:
-        competition = matchmaking.choose_competition(conn, competition_slug, rng)
-        pair = matchmaking.choose_pair(conn, competition.id, rng, voter.id if voter else None)
-        prompt = conn.execute(
-            select(Prompt.text, Prompt.width, Prompt.height).where(
-                Prompt.id == (pair.prompt_id if pair else -1)
-            )
-        ).first()
-    if pair is None or prompt is None:
+        competition = matchmaking.choose_competition(conn, db, competition_slug, rng, settings.ttl)
+        chosen = matchmaking.choose_pair(
+            conn, db, competition.id, rng, voter.id if voter else None, settings
+        )
+    if chosen is None:
         raise Conflict(
             f"competition {competition.slug!r} has no two models with finished outputs yet",
             field="competition",
         )
-    return _Choice(competition, pair, prompt)
+    return _Choice(competition, chosen)
+
+
+_INSERT_BATTLE = Prepared(
+    insert(battles_t).values(
+        {
+            name: bindparam(name)
+            for name in (
+                "token_hash",
+                "competition_id",
+                "prompt_id",
+                "left_output_id",
+                "right_output_id",
+                "left_model_id",
+                "right_model_id",
+                "left_image_key",
+                "right_image_key",
+                "voter_id",
+                "created_at",
+                "expires_at",
+            )
+        }
+    )
+)
 
 
 def _write(db: Database, voter: VoterIdentity, chosen: _Choice, ttl: dt.timedelta) -> IssuedBattle:
-    """Store the chosen battle for ``voter`` (an existing voter) and count its pair."""
-    competition, pair, prompt = chosen
+    """Store the chosen battle for ``voter`` (an existing voter)."""
+    competition, (pair, prompt, width, height) = chosen
     token = secrets.token_urlsafe(32)
     now = utcnow()
     values = {
@@ -122,26 +146,25 @@ def _write(db: Database, voter: VoterIdentity, chosen: _Choice, ttl: dt.timedelt
         "left_image_key": secrets.token_hex(16),
         "right_image_key": secrets.token_hex(16),
         "voter_id": voter.id,
-        "created_at": now,
-        "expires_at": now + ttl,
+        "created_at": db.timestamp(now),
+        "expires_at": db.timestamp(now + ttl),
     }
 
     def write() -> None:
         with db.write_transaction() as conn:
-            conn.execute(insert(battles_t).values(values))
-            matchmaking.count_matchup(conn, db, competition.id, pair)
+            _INSERT_BATTLE.execute(conn, values)
 
     db.retry_when_busy(write)
     return IssuedBattle(
         token=token,
         competition=competition.slug,
         competition_name=competition.name,
-        prompt=prompt.text,
+        prompt=prompt,
         left_image_key=values["left_image_key"],
         right_image_key=values["right_image_key"],
-        width=prompt.width,
-        height=prompt.height,
-        expires_at=values["expires_at"],
+        width=width,
+        height=height,
+        expires_at=now + ttl,
         voter=voter,
     )
 
@@ -163,6 +186,7 @@ def voting_page(
     competition_slug: str | None,
     *,
     ttl: dt.timedelta,
+    settings: MatchmakingSettings = FRESH,
 ) -> VotingPage:
     """A fresh battle for the voting page, or why there is none.
 
@@ -171,7 +195,7 @@ def voting_page(
     """
     voter = ensure_voter(db, voter)
     try:
-        chosen = _choose(db, competition_slug, random.SystemRandom(), voter)
+        chosen = _choose(db, competition_slug, random.SystemRandom(), voter, settings)
     except ArenaError as exc:
         if competition_slug is not None and exc.status == 404:
             raise

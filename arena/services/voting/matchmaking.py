@@ -1,19 +1,43 @@
-"""Matchmaking: which competition, prompt and pair of models a voter is shown next.
+"""Matchmaking: which competition, prompt and models a voter is shown next.
 
-Today's rule: an open competition weighted toward those with fewer votes, then the pair of
-its models that has met least often (counted when a battle is issued), on a prompt both have
-a finished, visible output for, sides at random — leaving out the outputs already revealed to
-the voter (least recently revealed first once nothing unrevealed is left).
+The choice itself is ``arena.ratings.matchmaking`` (pure numpy: the ``active`` rule by
+default, ``least-met`` and ``uniform`` for comparison, set by ``ARENA_MATCHMAKING``); this
+module feeds it from the database and turns its answer into outputs:
+
+- **What may be shown**: every finished, visible output of a model entered in the
+  competition (:func:`playable`), as a models x prompts table, less the outputs already
+  revealed to the voter (in a battle they voted on). When no two models share a prompt with
+  unrevealed outputs, the pair and prompt whose outputs were revealed least recently are
+  shown (then the least met).
+- **What the policy knows** (:class:`arena.ratings.matchmaking.Standing`): the ratings of the
+  competition's last published snapshot (the background publisher refits them every
+  ``ARENA_PUBLISH_AFTER_VOTES`` votes; a model not yet published sits at the anchor) and how
+  often each pair has been compared, counted when a vote is counted (``matchups``, written
+  by the vote path: :func:`count_comparisons`), not when a battle is issued, so abandoned
+  battles do not skew it.
+- **Cheap state.** A process reads the table of outputs, the ratings and the counts once per
+  ``ARENA_MATCHMAKING_TTL`` seconds (2 s) per competition and keeps them in ``db.cache``; the
+  battles it issues in between are counted into its copy as if voted, so a burst of battles
+  spreads over pairs instead of piling onto the one the last read favoured. A change to the
+  catalogue (an output hidden, a model entered, a competition closed) therefore reaches
+  matchmaking within that time in every process (at once in the process that made it: see
+  :func:`forget`); a battle on an output hidden meanwhile takes no vote (the vote path
+  checks). Per battle, the database is asked only for the voter's revealed outputs.
 """
 
 from __future__ import annotations
 
 import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Select, and_, func, select
+import numpy as np
+from sqlalchemy import Connection, Select, and_, bindparam, func, select
 
-from arena.db import Database, storable
+from arena.db import Database, Prepared, storable
 from arena.errors import Conflict, NotFound, quoted
 from arena.models import (
     Battle,
@@ -24,7 +48,33 @@ from arena.models import (
     Prompt,
     Rating,
     Scope,
+    Snapshot,
+    SnapshotRow,
 )
+from arena.ratings import bradley_terry as bt
+from arena.ratings import matchmaking as policy
+
+#: Seconds a process reuses what it read for a competition's matchmaking.
+DEFAULT_TTL = 2.0
+
+
+@dataclass(frozen=True)
+class MatchmakingSettings:
+    """The policy (``ARENA_MATCHMAKING``: ``active``, ``least-met`` or ``uniform``) and how
+    long a process reuses its reads (``ARENA_MATCHMAKING_TTL`` seconds; 0 under ``TESTING``
+    unless set, so a test sees its own changes at once)."""
+
+    policy: str = "active"
+    ttl: float = DEFAULT_TTL
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MatchmakingSettings:
+        """The settings from the app's config (``MATCHMAKING``, ``MATCHMAKING_TTL``)."""
+        return cls(config.get("MATCHMAKING", "active"), config.get("MATCHMAKING_TTL", DEFAULT_TTL))
+
+
+#: Reads afresh at every battle (the default of the service functions; the app passes its own).
+FRESH = MatchmakingSettings(ttl=0.0)
 
 
 class Pair(NamedTuple):
@@ -42,6 +92,7 @@ def playable(*columns: Any) -> Select[Any]:
     its prompt's competition (joined with ``Prompt``; callers add their own filters)."""
     return (
         select(*columns)
+        .select_from(Output)
         .join(Prompt, Prompt.id == Output.prompt_id)
         .join(
             CompetitionModel,
@@ -54,42 +105,127 @@ def playable(*columns: Any) -> Select[Any]:
     )
 
 
-def choose_competition(conn: Connection, slug: str | None, rng: random.Random) -> Any:
-    """The named competition, or an open one with outputs ready, weighted toward fewer votes.
+@dataclass
+class _Field:
+    """One competition as matchmaking reads it: ``output[m, p]`` is the output id of model
+    ``model_ids[m]`` for prompt ``prompt_ids[p]`` (0: none), ``prompts[p]`` that prompt's text,
+    width and height; the policy's standing; when it was read."""
 
-    Raises:
-        NotFound: no competition has this slug, or none is open with outputs ready.
-        Conflict: the named competition is not open.
-    """
-    columns = (Competition.id, Competition.slug, Competition.name, Competition.status)
-    if slug is not None:
-        row = (
-            conn.execute(select(*columns).where(Competition.slug == slug)).first()
-            if storable(slug)
-            else None
-        )
-        if row is None:
-            raise NotFound(f"no competition with slug {quoted(slug)}", field="competition")
-        if row.status != "open":
-            raise Conflict(
-                f"competition {slug!r} is {row.status}, not open for voting", field="competition"
-            )
-        return row
-    # Only competitions where at least two models have a finished, visible output.
-    ready = (
-        select(Prompt.competition_id)
-        .join(Output, Output.prompt_id == Prompt.id)
-        .where(Output.status == "done", Output.hidden.is_(False))
-        .group_by(Prompt.competition_id)
-        .having(func.count(func.distinct(Output.model_id)) >= 2)
+    model_ids: np.ndarray
+    prompt_ids: np.ndarray
+    output: np.ndarray
+    prompts: list[tuple[str, int, int]]
+    standing: policy.Standing
+    read_at: float
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_OUTPUTS = Prepared(
+    playable(Output.id, Output.prompt_id, Output.model_id).where(
+        Prompt.competition_id == bindparam("c")
     )
-    candidates = conn.execute(
-        select(*columns).where(Competition.status == "open", Competition.id.in_(ready))
+)
+_LATEST_SNAPSHOT = (
+    select(func.max(Snapshot.id))
+    .join(Scope, Scope.id == Snapshot.scope_id)
+    .where(Scope.kind == "competition", Scope.competition_id == bindparam("c"))
+    .scalar_subquery()
+)
+_RATINGS = Prepared(
+    select(SnapshotRow.model_id, SnapshotRow.bt_rating).where(
+        SnapshotRow.snapshot_id == _LATEST_SNAPSHOT
+    )
+)
+_MET = Prepared(
+    select(Matchup.model_lo_id, Matchup.model_hi_id, Matchup.battles).where(
+        Matchup.competition_id == bindparam("c")
+    )
+)
+_PROMPTS = Prepared(
+    select(Prompt.id, Prompt.text, Prompt.width, Prompt.height).where(
+        Prompt.competition_id == bindparam("c")
+    )
+)
+_REVEALED = Prepared(
+    # The voter's own battles only (the index on battles.voter_id).
+    select(Battle.id, Battle.left_output_id, Battle.right_output_id).where(
+        Battle.voter_id == bindparam("v"),
+        Battle.competition_id == bindparam("c"),
+        Battle.voted_at.is_not(None),
+    )
+)
+
+
+def _read_field(conn: Connection, competition_id: int) -> _Field:
+    rows = np.array(_OUTPUTS.execute(conn, {"c": competition_id}), dtype=np.int64).reshape(-1, 3)
+    model_ids = np.unique(rows[:, 2])
+    prompt_ids = np.unique(rows[:, 1])
+    output = np.zeros((len(model_ids), len(prompt_ids)), dtype=np.int64)
+    output[np.searchsorted(model_ids, rows[:, 2]), np.searchsorted(prompt_ids, rows[:, 1])] = rows[
+        :, 0
+    ]
+    n = len(model_ids)
+    ratings = np.full(n, bt.ANCHOR)
+    for model_id, rating in _RATINGS.execute(conn, {"c": competition_id}):
+        at = np.searchsorted(model_ids, model_id)
+        if at < n and model_ids[at] == model_id and rating is not None:
+            ratings[at] = rating
+    met = np.zeros((n, n), dtype=np.int64)
+    for lo, hi, battles in _MET.execute(conn, {"c": competition_id}):
+        i, j = np.searchsorted(model_ids, (lo, hi))
+        if i < n and j < n and model_ids[i] == lo and model_ids[j] == hi:
+            met[i, j] = met[j, i] = battles
+    texts = {row[0]: tuple(row[1:]) for row in _PROMPTS.execute(conn, {"c": competition_id})}
+    prompts = [texts[int(p)] for p in prompt_ids]
+    return _Field(
+        model_ids, prompt_ids, output, prompts, policy.Standing(ratings, met), time.monotonic()
+    )
+
+
+def _field(conn: Connection, db: Database, competition_id: int, ttl: float) -> _Field:
+    """The competition's field, read again once older than ``ttl`` seconds."""
+    key = f"matchmaking:{competition_id}"
+    cached = db.cache.get(key)
+    if cached is None or time.monotonic() - cached.read_at >= ttl:
+        cached = _read_field(conn, competition_id)
+        db.cache[key] = cached
+    return cached
+
+
+def forget(db: Database, competition_id: int | None = None) -> None:
+    """Drop this process's matchmaking reads (of one competition, or all), e.g. after an
+    output is hidden, so its next battle reads the catalogue again."""
+    for key in [k for k in db.cache if k.startswith("matchmaking:")]:
+        if competition_id is None or key == f"matchmaking:{competition_id}":
+            db.cache.pop(key, None)
+
+
+class _Competitions(NamedTuple):
+    """Every competition by slug, the open ones with outputs ready, their battles so far."""
+
+    by_slug: dict[str, Any]
+    ready: list[Any]
+    battles: dict[int, int]
+    read_at: float
+
+
+def _competitions(conn: Connection, db: Database, ttl: float) -> _Competitions:
+    cached = db.cache.get("matchmaking-competitions")
+    if cached is not None and time.monotonic() - cached.read_at < ttl:
+        return cached
+    rows = conn.execute(
+        select(Competition.id, Competition.slug, Competition.name, Competition.status)
     ).all()
-    if not candidates:
-        raise NotFound("no competition is open for voting with outputs ready yet")
+    # Only competitions where at least two models have a finished, visible output.
+    ready_ids = set(
+        conn.execute(
+            playable(Prompt.competition_id)
+            .group_by(Prompt.competition_id)
+            .having(func.count(func.distinct(Output.model_id)) >= 2)
+        ).scalars()
+    )
     # Weight toward competitions that need votes: battles so far from the live records.
-    counts = dict(
+    battles = dict(
         conn.execute(
             select(Scope.competition_id, func.coalesce(func.sum(Rating.battles), 0))
             .join(Rating, Rating.scope_id == Scope.id)
@@ -97,135 +233,161 @@ def choose_competition(conn: Connection, slug: str | None, rng: random.Random) -
             .group_by(Scope.competition_id)
         ).all()
     )
-    weights = [1.0 / (1.0 + counts.get(c.id, 0) / 2) for c in candidates]
-    return rng.choices(candidates, weights=weights, k=1)[0]
+    cached = _Competitions(
+        {row.slug: row for row in rows},
+        [row for row in rows if row.status == "open" and row.id in ready_ids],
+        battles,
+        time.monotonic(),
+    )
+    db.cache["matchmaking-competitions"] = cached
+    return cached
+
+
+def choose_competition(
+    conn: Connection, db: Database, slug: str | None, rng: random.Random, ttl: float = 0.0
+) -> Any:
+    """The named competition, or an open one with outputs ready, weighted toward fewer votes.
+
+    Raises:
+        NotFound: no competition has this slug, or none is open with outputs ready.
+        Conflict: the named competition is not open.
+    """
+    known = _competitions(conn, db, ttl)
+    if slug is not None:
+        row = known.by_slug.get(slug) if storable(slug) else None
+        if row is None:
+            raise NotFound(f"no competition with slug {quoted(slug)}", field="competition")
+        if row.status != "open":
+            raise Conflict(
+                f"competition {slug!r} is {row.status}, not open for voting", field="competition"
+            )
+        return row
+    if not known.ready:
+        raise NotFound("no competition is open for voting with outputs ready yet")
+    weights = [1.0 / (1.0 + known.battles.get(c.id, 0) / 2) for c in known.ready]
+    return rng.choices(known.ready, weights=weights, k=1)[0]
+
+
+class Chosen(NamedTuple):
+    """A battle's pair (sides and outputs) and its prompt's text and size."""
+
+    pair: Pair
+    prompt: str
+    width: int
+    height: int
 
 
 def choose_pair(
-    conn: Connection, competition_id: int, rng: random.Random, voter_id: int | None = None
-) -> Pair | None:
-    """The least-met pair of the competition's models on a prompt both have an output for,
-    sides at random; None when no two models have outputs of a common prompt.
-
-    Outputs already revealed to ``voter_id`` (in a battle they voted on) are never shown
-    again while any pair of unrevealed outputs remains; once every pair has one, the pair
-    and prompt whose outputs were revealed least recently are chosen.
-    """
-    outputs = conn.execute(
-        playable(Output.id, Output.prompt_id, Output.model_id).where(
-            Prompt.competition_id == competition_id
-        )
-    ).all()
-    by_model: dict[int, dict[int, int]] = {}
-    for output_id, prompt_id, model_id in outputs:
-        by_model.setdefault(model_id, {})[prompt_id] = output_id
-    if len(by_model) < 2:
+    conn: Connection,
+    db: Database,
+    competition_id: int,
+    rng: random.Random,
+    voter_id: int | None = None,
+    settings: MatchmakingSettings = FRESH,
+) -> Chosen | None:
+    """The pair of the competition's models the policy picks, on a prompt both have an
+    output for that ``voter_id`` has not seen revealed (else the least recently revealed);
+    None when no two models have outputs of a common prompt."""
+    f = _field(conn, db, competition_id, settings.ttl)
+    if len(f.model_ids) < 2:
         return None
-    met = {
-        (lo, hi): n
-        for lo, hi, n in conn.execute(
-            select(Matchup.model_lo_id, Matchup.model_hi_id, Matchup.battles).where(
-                Matchup.competition_id == competition_id
-            )
-        )
-    }
     revealed = _revealed(conn, competition_id, voter_id)
-    fresh = {
-        model: {p for p, o in prompts.items() if o not in revealed}
-        for model, prompts in by_model.items()
-    }
-    choice = _least_met(fresh, met, rng) or _least_recent(by_model, revealed, met, rng)
-    if choice is None:
-        return None
-    a, b, prompt_id = choice
-    if rng.random() < 0.5:
-        a, b = b, a
-    return Pair(prompt_id, by_model[a][prompt_id], a, by_model[b][prompt_id], b)
+    available = f.output > 0
+    fresh = available & ~np.isin(f.output, list(revealed)) if revealed else available
+    generator = np.random.default_rng(rng.getrandbits(64))
+    with f.lock:
+        choice = policy.choose(f.standing, fresh, generator, policy=settings.policy)
+        if choice is None:
+            choice = _least_recent(f, available, revealed, generator)
+        if choice is None:
+            return None
+        left, right = choice.models
+        # Counted as if voted until the next read (see the module docstring).
+        policy.record(f.standing.met, np.array([left]), np.array([right]))
+    p = choice.prompt
+    return Chosen(
+        Pair(
+            int(f.prompt_ids[p]),
+            int(f.output[left, p]),
+            int(f.model_ids[left]),
+            int(f.output[right, p]),
+            int(f.model_ids[right]),
+        ),
+        f.prompts[p][0],
+        f.prompts[p][1],
+        f.prompts[p][2],
+    )
 
 
 def _revealed(conn: Connection, competition_id: int, voter_id: int | None) -> dict[int, int]:
-    """The outputs revealed to the voter in this competition: output id -> last battle id
-    (uses the index on ``battles.voter_id``: a voter's own battles only)."""
+    """The outputs revealed to the voter in this competition: output id -> last battle id."""
     if voter_id is None:
         return {}
     last: dict[int, int] = {}
-    for battle_id, left, right in conn.execute(
-        select(Battle.id, Battle.left_output_id, Battle.right_output_id).where(
-            Battle.voter_id == voter_id,
-            Battle.competition_id == competition_id,
-            Battle.voted_at.is_not(None),
-        )
-    ):
+    for battle_id, left, right in _REVEALED.execute(conn, {"v": voter_id, "c": competition_id}):
         for output_id in (left, right):
             last[output_id] = max(last.get(output_id, 0), battle_id)
     return last
 
 
-def _least_met(
-    prompts_of: dict[int, set[int]], met: dict[tuple[int, int], int], rng: random.Random
-) -> tuple[int, int, int] | None:
-    """Among pairs with a common prompt in ``prompts_of``, the least-met (random tie-break),
-    with one of their common prompts at random."""
-    models = sorted(prompts_of)
-    best: list[tuple[int, int, set[int]]] = []
-    fewest = None
-    for i, lo in enumerate(models):
-        for hi in models[i + 1 :]:
-            common = prompts_of[lo] & prompts_of[hi]
-            if not common:
-                continue
-            n = met.get((lo, hi), 0)
-            if fewest is None or n < fewest:
-                fewest, best = n, [(lo, hi, common)]
-            elif n == fewest:
-                best.append((lo, hi, common))
-    if not best:
-        return None
-    lo, hi, common = rng.choice(best)
-    return lo, hi, rng.choice(sorted(common))
-
-
 def _least_recent(
-    by_model: dict[int, dict[int, int]],
-    revealed: dict[int, int],
-    met: dict[tuple[int, int], int],
-    rng: random.Random,
-) -> tuple[int, int, int] | None:
+    f: _Field, available: np.ndarray, revealed: dict[int, int], rng: np.random.Generator
+) -> policy.Choice | None:
     """The fallback once every pair has a revealed output: the pair and prompt whose more
-    recently revealed output was revealed longest ago (then least met, then at random)."""
-    models = sorted(by_model)
-    best: list[tuple[int, int, int]] = []
-    best_key = None
-    for i, lo in enumerate(models):
-        for hi in models[i + 1 :]:
-            for prompt_id in by_model[lo].keys() & by_model[hi].keys():
-                key = (
-                    max(
-                        revealed.get(by_model[lo][prompt_id], 0),
-                        revealed.get(by_model[hi][prompt_id], 0),
-                    ),
-                    met.get((lo, hi), 0),
-                )
-                if best_key is None or key < best_key:
-                    best_key, best = key, [(lo, hi, prompt_id)]
-                elif key == best_key:
-                    best.append((lo, hi, prompt_id))
-    return rng.choice(sorted(best)) if best else None
+    recently revealed output was revealed longest ago (then least met, then at random), in a
+    random order."""
+    last = np.zeros(f.output.shape, dtype=np.int64)
+    if revealed:
+        ids = np.fromiter(revealed.keys(), dtype=np.int64)
+        battles = np.fromiter(revealed.values(), dtype=np.int64)
+        flat = f.output.ravel()
+        order = np.argsort(flat)
+        at = np.clip(np.searchsorted(flat, ids, sorter=order), 0, flat.size - 1)
+        hit = flat[order[at]] == ids
+        last.ravel()[order[at[hit]]] = battles[hit]
+    n = len(f.model_ids)
+    both = available[:, None, :] & available[None, :, :]
+    both &= np.triu(np.ones((n, n), dtype=bool), 1)[:, :, None]
+    if not both.any():
+        return None
+    key = np.where(both, np.maximum(last[:, None, :], last[None, :, :]), np.iinfo(np.int64).max)
+    candidates = np.argwhere(key == key.min())
+    met = f.standing.met[candidates[:, 0], candidates[:, 1]]
+    candidates = candidates[met == met.min()]
+    i, j, p = candidates[rng.integers(len(candidates))]
+    models = (int(i), int(j)) if rng.random() < 0.5 else (int(j), int(i))
+    return policy.Choice(models, int(p))
 
 
-def count_matchup(conn: Connection, db: Database, competition_id: int, pair: Pair) -> None:
-    """Count one more battle between the pair's models (what ``choose_pair`` balances)."""
-    lo, hi = sorted((pair.left_model, pair.right_model))
-    if db.is_sqlite:
+def _upsert_matchup(sqlite: bool) -> Prepared:
+    if sqlite:
         from sqlalchemy.dialects.sqlite import insert as upsert
     else:
         from sqlalchemy.dialects.postgresql import insert as upsert
     statement = upsert(Matchup).values(
-        competition_id=competition_id, model_lo_id=lo, model_hi_id=hi, battles=1
+        competition_id=bindparam("c"),
+        model_lo_id=bindparam("lo"),
+        model_hi_id=bindparam("hi"),
+        battles=1,
     )
-    conn.execute(
+    return Prepared(
         statement.on_conflict_do_update(
             index_elements=["competition_id", "model_lo_id", "model_hi_id"],
             set_={"battles": Matchup.battles + 1},
         )
     )
+
+
+_COUNT = {True: _upsert_matchup(True), False: _upsert_matchup(False)}
+
+
+def count_comparisons(
+    conn: Connection, db: Database, competition_id: int, pairs: list[tuple[int, int]]
+) -> None:
+    """Count counted comparisons between the models of each pair (what the policy's ``met``
+    reads), inside the vote's transaction (after its rating rows are locked)."""
+    params = [{"c": competition_id, "lo": min(a, b), "hi": max(a, b)} for a, b in pairs]
+    if len(params) == 1:
+        _COUNT[db.is_sqlite].execute(conn, params[0])
+    elif params:
+        _COUNT[db.is_sqlite].execute(conn, params)

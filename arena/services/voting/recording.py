@@ -23,6 +23,7 @@ from arena.errors import Conflict, Forbidden, Gone, NotFound, ValidationError, q
 from arena.models import Battle, Competition, Model, Output, Vote, Voter, utcnow
 from arena.ratings.outcomes import CHOICES, score_a
 from arena.services import rating_rows
+from arena.services.voting import matchmaking
 from arena.services.voting.battles import IssuedBattle, battle_view, token_hash
 from arena.services.voting.voters import VoterIdentity, VoterUnverified, voter_vote_count
 
@@ -242,6 +243,8 @@ def _write(
             changes = ratings.unchanged()
         else:
             changes = rating_rows.apply_vote(conn, ratings, score_a(winner), k)
+            # What matchmaking balances: comparisons counted, not battles issued.
+            matchmaking.count_comparisons(conn, db, battle.competition_id, [models])
         vote_id = _APPEND_VOTE.execute(
             conn,
             {
