@@ -3,6 +3,7 @@
 from arena.models.access import ApiKey, ApiUsage
 from arena.models.arena import (
     Battle,
+    BattleEntry,
     Category,
     Competition,
     CompetitionModel,
@@ -21,6 +22,7 @@ __all__ = [
     "ApiUsage",
     "Base",
     "Battle",
+    "BattleEntry",
     "Category",
     "Competition",
     "CompetitionModel",

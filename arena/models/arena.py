@@ -169,19 +169,29 @@ class Voter(Base):
     verified_at: Mapped[dt.datetime | None] = mapped_column()
 
 
+#: Images per battle: a pairwise battle, or best-of-four.
+BATTLE_SIZES = (2, 4)
+
+
 class Battle(Base):
-    """Two outputs of one prompt shown to one voter.
+    """Two (or, best-of-four, four) outputs of one prompt shown to one voter.
 
     The vote token is stored only as its SHA-256; each side's image has its own random key,
     so the image URLs say nothing about the models or about each other. The model ids are
     copied from the outputs so that recording a vote needs no join. ``voted_at`` is set by
-    the one vote the battle takes.
+    the one vote the battle takes (a best-of-four vote appends several pairwise vote rows,
+    all claimed by that one ``voted_at``).
+
+    A best-of-four battle (``size`` 4) keeps its four images in :class:`BattleEntry`, in the
+    order shown; its ``left_*`` and ``right_*`` columns repeat the first two, so everything
+    that reads a pair's first two images reads them alike.
     """
 
     __tablename__ = "battles"
     __table_args__ = (
         CheckConstraint("left_output_id <> right_output_id", name="distinct_outputs"),
         CheckConstraint("left_model_id <> right_model_id", name="distinct_models"),
+        CheckConstraint(_in("size", BATTLE_SIZES), name="size"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -198,6 +208,23 @@ class Battle(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column()
     voted_at: Mapped[dt.datetime | None] = mapped_column()
+    size: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+
+
+class BattleEntry(Base):
+    """One image of a best-of-four battle, at its ``position`` (0-3, the order shown)."""
+
+    __tablename__ = "battle_entries"
+
+    battle_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("battles.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    output_id: Mapped[int] = mapped_column(ForeignKey("outputs.id"), index=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"))
+    image_key: Mapped[str] = mapped_column(String(32), unique=True)
 
 
 class Matchup(Base):
@@ -236,7 +263,8 @@ class Vote(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    battle_id: Mapped[int | None] = mapped_column(ForeignKey("battles.id"), unique=True)
+    #: The battle voted on; a best-of-four vote appends several rows with the same battle.
+    battle_id: Mapped[int | None] = mapped_column(ForeignKey("battles.id"), index=True)
     competition_id: Mapped[int] = mapped_column(ForeignKey("competitions.id"), index=True)
     prompt_id: Mapped[int | None] = mapped_column(ForeignKey("prompts.id"))
     model_a_id: Mapped[int] = mapped_column(ForeignKey("models.id"))

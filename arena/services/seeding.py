@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from arena.errors import SeedError
 from arena.models import (
     Battle,
+    BattleEntry,
     Category,
     Competition,
     Model,
@@ -423,6 +424,12 @@ def _check_withdrawals(
         .select_from(Battle)
         .join(Output, Output.id.in_([Battle.left_output_id, Battle.right_output_id]))
         .where(Battle.competition_id == competition.id, Output.model_id.in_(withdrawn))
+    ) or session.scalar(
+        # A best-of-four battle's third and fourth images.
+        select(func.count())
+        .select_from(BattleEntry)
+        .join(Battle, Battle.id == BattleEntry.battle_id)
+        .where(Battle.competition_id == competition.id, BattleEntry.model_id.in_(withdrawn))
     )
     if voted:
         raise reader.fail(

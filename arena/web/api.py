@@ -16,7 +16,15 @@ from arena.services.leaderboards import boards
 from arena.services.voting import proof, voters
 from arena.services.voting.battles import IssuedBattle, issue_battle
 from arena.services.voting.matchmaking import MatchmakingSettings
-from arena.services.voting.recording import SideResult, VoteResult, VoteRules, record_vote
+from arena.services.voting.recording import (
+    GroupVoteResult,
+    SideResult,
+    VoteResult,
+    VoteRules,
+    parse_ranking,
+    record_ranking,
+    record_vote,
+)
 from arena.web.bodies import request_json
 from arena.web.db import get_db, get_session
 from arena.web.security import first_use, voting_limits
@@ -63,26 +71,45 @@ def battle_json(battle: IssuedBattle) -> dict[str, Any]:
     def image(key: str) -> dict[str, str]:
         return {"image_url": url_for("arena.battle_image", key=key, _external=True)}
 
+    shown: dict[str, Any] = (
+        {"left": image(battle.left_image_key), "right": image(battle.right_image_key)}
+        if battle.size == 2
+        else {"images": [image(key) for key in battle.image_keys]}
+    )
     return {
         "token": battle.token,
         "competition": battle.competition,
         "prompt": battle.prompt,
-        "left": image(battle.left_image_key),
-        "right": image(battle.right_image_key),
+        **shown,
         "expires_at": battle.expires_at.isoformat().replace("+00:00", "Z"),
     }
 
 
-def vote_json(result: VoteResult) -> dict[str, Any]:
-    def side(s: SideResult) -> dict[str, Any]:
-        return {
-            "model_id": s.model_id,
-            "model_name": s.model_name,
-            "elo_before": s.elo_before,
-            "elo_after": s.elo_after,
-            "scopes": {k: {"elo_before": b, "elo_after": a} for k, (b, a) in s.scopes.items()},
-        }
+def _side(s: SideResult) -> dict[str, Any]:
+    return {
+        "model_id": s.model_id,
+        "model_name": s.model_name,
+        "elo_before": s.elo_before,
+        "elo_after": s.elo_after,
+        "scopes": {k: {"elo_before": b, "elo_after": a} for k, (b, a) in s.scopes.items()},
+    }
 
+
+def group_vote_json(result: GroupVoteResult) -> dict[str, Any]:
+    """The reveal of a best-of-four vote: every image's model, in the order shown."""
+    return {
+        "vote_ids": result.vote_ids,
+        "competition": result.competition,
+        "best": result.best,
+        "ranking": result.ranking,
+        "images": [_side(image) for image in result.images],
+        "counted": result.counted,
+        "not_counted": result.not_counted,
+    }
+
+
+def vote_json(result: VoteResult) -> dict[str, Any]:
+    side = _side
     return {
         "vote_id": result.vote_id,
         "winner": result.winner,
@@ -97,8 +124,13 @@ def vote_json(result: VoteResult) -> dict[str, Any]:
 @bp.post("/battles")
 @voting_limits("battles")
 def create_battle() -> Any:
-    """Issue a battle for this voter: ``{competition?: slug}`` → 201."""
+    """Issue a battle for this voter: ``{competition?: slug, size?: 2|4}`` → 201."""
     body = json_body(required=False)
+    size = body.get("size", 2)
+    if size not in (2, 4) or isinstance(size, bool):
+        raise ValidationError(
+            f"size must be 2 (two images) or 4 (best of four), got {quoted(size)}", field="size"
+        )
     competition = body.get("competition")
     if competition is not None and not isinstance(competition, str):
         raise ValidationError("competition must be a slug string", field="competition")
@@ -115,6 +147,7 @@ def create_battle() -> Any:
         competition or None,
         ttl=current_app.config["BATTLE_TTL"],
         settings=MatchmakingSettings.from_config(current_app.config),
+        size=size,
     )
     remember_voter(battle.voter)
     return jsonify(battle_json(battle)), 201
@@ -124,18 +157,40 @@ def create_battle() -> Any:
 @bp.post("/battles/<token>/vote", merge_slashes=False)
 @voting_limits("votes")
 def vote(token: str) -> Any:
-    """Vote on a battle: ``{winner: left|right|tie|both_bad}`` → 200 with the reveal."""
+    """Vote on a battle: ``{winner: left|right|tie|both_bad}`` (two images), or ``{best: 0-3}``
+    or ``{ranking: [[i], [j, k], [l]]}`` (best of four) → 200 with the reveal."""
     body = json_body(required=True)
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound("no battle has this token", field="token")
+    if "best" in body or "ranking" in body:
+        if "winner" in body:
+            raise ValidationError(
+                "give winner (two images) or best/ranking (best of four), not both",
+                field="winner",
+            )
+        tiers = parse_ranking(body.get("best"), body.get("ranking"))
+        group = record_ranking(
+            get_db(),
+            token,
+            current_voter(),
+            tiers,
+            k=current_app.config["ELO_K"],
+            rules=VoteRules.from_config(current_app.config),
+            address_hash=request_address_hash(),
+        )
+        return jsonify(group_vote_json(group))
     if "winner" not in body:
-        raise ValidationError("winner is required: left, right, tie or both_bad", field="winner")
+        raise ValidationError(
+            "winner is required: left, right, tie or both_bad (best-of-four battles take "
+            "best or ranking)",
+            field="winner",
+        )
     winner = body["winner"]
     if not isinstance(winner, str) or winner not in CHOICES:
         raise ValidationError(
             f"winner must be one of left, right, tie or both_bad, got {quoted(winner)}",
             field="winner",
         )
-    if len(token) > MAX_TOKEN_LENGTH:
-        raise NotFound("no battle has this token", field="token")
     result = record_vote(
         get_db(),
         token,

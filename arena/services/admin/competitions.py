@@ -20,7 +20,17 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from arena.errors import Conflict, NotFound, ValidationError
-from arena.models import Battle, Category, Competition, Model, Output, Prompt, Scope, Vote
+from arena.models import (
+    Battle,
+    BattleEntry,
+    Category,
+    Competition,
+    Model,
+    Output,
+    Prompt,
+    Scope,
+    Vote,
+)
 from arena.models.arena import COMPETITION_STATUSES
 from arena.services.admin import forms as f
 from arena.services.rating_rows import ensure_scopes_and_ratings
@@ -140,7 +150,14 @@ def _battle_models(session: Session, competition_id: int) -> set[int]:
         .where(Battle.competition_id == competition_id)
         .distinct()
     )
-    return {model_id for pair in rows for model_id in pair}
+    # A best-of-four battle's third and fourth models are in its entries.
+    entries = session.scalars(
+        select(BattleEntry.model_id)
+        .join(Battle, Battle.id == BattleEntry.battle_id)
+        .where(Battle.competition_id == competition_id)
+        .distinct()
+    )
+    return {model_id for pair in rows for model_id in pair} | set(entries)
 
 
 def _votes(session: Session, competition_id: int) -> int:

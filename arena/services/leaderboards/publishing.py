@@ -54,8 +54,10 @@ def _votes_frame(session: Session) -> pd.DataFrame:
     """Every counted vote (see arena.services.counting) in log order, as small integers.
 
     Columns: ``id``, ``competition_id``, ``a``, ``b``, ``outcome`` (0 model_a won, 1 model_b
-    won, 2 tie), ``voter_id`` (0: none). The outcome is mapped in SQL and rows are fetched as
-    plain tuples straight into one integer array: a million votes load in about a second.
+    won, 2 tie), ``voter_id`` (0: none), ``ballot`` (the vote as cast: its battle, or minus
+    its own id without one; a best-of-four vote's rows share it). The outcome is mapped in
+    SQL and rows are fetched as plain tuples straight into one integer array: a million votes
+    load in about a second.
     """
     outcome = case((Vote.winner == "model_a", 0), (Vote.winner == "model_b", 1), else_=2)
     statement = (
@@ -66,12 +68,13 @@ def _votes_frame(session: Session) -> pd.DataFrame:
             Vote.model_b_id,
             outcome,
             func.coalesce(Vote.voter_id, 0),
+            func.coalesce(Vote.battle_id, -Vote.id),
         )
         .where(counted_votes())
         .order_by(Vote.id)
     )
     rows = Prepared(statement).execute(session.connection(), {})
-    data = np.array(rows, dtype=np.int64).reshape(-1, 6)
+    data = np.array(rows, dtype=np.int64).reshape(-1, 7)
     return pd.DataFrame(
         {
             "id": data[:, 0],
@@ -80,6 +83,7 @@ def _votes_frame(session: Session) -> pd.DataFrame:
             "b": data[:, 3],
             "outcome": data[:, 4].astype(np.int8),
             "voter_id": data[:, 5],
+            "ballot": data[:, 6],
         }
     )
 
@@ -116,7 +120,10 @@ def _fit_scope(
     b = lookup[votes["b"].to_numpy()]
     outcome = votes["outcome"].to_numpy()
     n = len(model_ids)
-    fit = published.publish(a, b, outcome, n, rounds=rounds, rng=rng, ties=ties)
+    # A best-of-four vote's comparisons are resampled together, as the one vote they are.
+    fit = published.publish(
+        a, b, outcome, n, rounds=rounds, rng=rng, ties=ties, vote=votes["ballot"].to_numpy()
+    )
     audited = audit.audit_scope(votes.assign(ai=a, bi=b), model_ids, fit, ties, addresses)
     ranks = competition_ranks(fit.ratings)
     cells = fit.cells

@@ -13,19 +13,21 @@ from sqlalchemy import bindparam, func, insert, or_, select
 
 from arena.db import Database, Prepared
 from arena.errors import ArenaError, Conflict, Gone, NotFound
-from arena.models import Battle, Competition, Output, Prompt, utcnow
+from arena.models import Battle, BattleEntry, Competition, Output, Prompt, utcnow
 from arena.services.voting import matchmaking
 from arena.services.voting.matchmaking import FRESH, MatchmakingSettings
 from arena.services.voting.voters import VoterIdentity, ensure_voter, voter_vote_count
 
 battles_t = Battle.__table__
+entries_t = BattleEntry.__table__
 
 
 @dataclass(frozen=True)
 class IssuedBattle:
     """A battle as shown to the voter (the API, the voting page): nothing in it names a model.
 
-    ``voter`` is who it was issued to (a new voter when the request had none).
+    ``voter`` is who it was issued to (a new voter when the request had none). A
+    best-of-four battle has two ``extra_image_keys`` (its third and fourth images).
     """
 
     token: str
@@ -38,6 +40,17 @@ class IssuedBattle:
     height: int
     expires_at: dt.datetime
     voter: VoterIdentity
+    extra_image_keys: tuple[str, ...] = ()
+
+    @property
+    def image_keys(self) -> tuple[str, ...]:
+        """Every image's key, in the order shown (left and right first)."""
+        return (self.left_image_key, self.right_image_key, *self.extra_image_keys)
+
+    @property
+    def size(self) -> int:
+        """Images in the battle: 2, or 4 for best-of-four."""
+        return 2 + len(self.extra_image_keys)
 
 
 def token_hash(token: str) -> str:
@@ -53,6 +66,7 @@ def issue_battle(
     ttl: dt.timedelta = dt.timedelta(hours=1),
     rng: random.Random | None = None,
     settings: MatchmakingSettings = FRESH,
+    size: int = 2,
 ) -> IssuedBattle:
     """Pick a competition, a prompt and a pair of models (``matchmaking``), and issue a battle.
 
@@ -65,12 +79,14 @@ def issue_battle(
         rng: randomness for the choices and the sides (a fresh ``SystemRandom`` if None).
         settings: the matchmaking policy and how long its reads are reused (the app's are
             ``MatchmakingSettings.from_config``; the default reads afresh every time).
+        size: 2 (a pair) or 4 (best-of-four: four models on one prompt).
 
     Raises:
         NotFound: no such competition, or none open.
-        Conflict: the competition is not open, or has fewer than two models with outputs.
+        Conflict: the competition is not open, or has fewer than ``size`` models with
+            outputs of a common prompt.
     """
-    chosen = _choose(db, competition_slug, rng or random.SystemRandom(), voter, settings)
+    chosen = _choose(db, competition_slug, rng or random.SystemRandom(), voter, settings, size)
     return _write(db, ensure_voter(db, voter), chosen, ttl)
 
 
@@ -87,9 +103,10 @@ def _choose(
     rng: random.Random,
     voter: VoterIdentity | None,
     settings: MatchmakingSettings,
+    size: int = 2,
 ) -> _Choice:
-    """Competition, pair and prompt of the next battle for ``voter`` (reads only): never an
-    output already revealed to them while others remain (``matchmaking.choose_pair``).
+    """Competition, models and prompt of the next battle for ``voter`` (reads only): never
+    an output already revealed to them while others remain (``matchmaking.choose_pair``).
 
     Raises:
         NotFound, Conflict: as :func:`issue_battle`.
@@ -97,18 +114,21 @@ def _choose(
     with db.engine.connect() as conn:
         competition = matchmaking.choose_competition(conn, db, competition_slug, rng, settings.ttl)
         chosen = matchmaking.choose_pair(
-            conn, db, competition.id, rng, voter.id if voter else None, settings
+            conn, db, competition.id, rng, voter.id if voter else None, settings, size
         )
     if chosen is None:
+        what = "two models" if size == 2 else "four models with outputs of one prompt"
         raise Conflict(
-            f"competition {competition.slug!r} has no two models with finished outputs yet",
-            field="competition",
+            f"competition {competition.slug!r} has no {what} with finished outputs yet"
+            + ("" if size == 2 else "; try a two-image battle"),
+            field="competition" if size == 2 else "size",
         )
     return _Choice(competition, chosen)
 
 
 _INSERT_BATTLE = Prepared(
-    insert(battles_t).values(
+    insert(battles_t)
+    .values(
         {
             name: bindparam(name)
             for name in (
@@ -124,15 +144,23 @@ _INSERT_BATTLE = Prepared(
                 "voter_id",
                 "created_at",
                 "expires_at",
+                "size",
             )
         }
+    )
+    .returning(battles_t.c.id)
+)
+_INSERT_ENTRIES = Prepared(
+    insert(entries_t).values(
+        {name: bindparam(name) for name in ("battle_id", "position", "output_id", "model_id")}
+        | {"image_key": bindparam("image_key")}
     )
 )
 
 
 def _write(db: Database, voter: VoterIdentity, chosen: _Choice, ttl: dt.timedelta) -> IssuedBattle:
     """Store the chosen battle for ``voter`` (an existing voter)."""
-    competition, (pair, prompt, width, height) = chosen
+    competition, (pair, prompt, width, height, extra) = chosen
     token = secrets.token_urlsafe(32)
     now = utcnow()
     values = {
@@ -148,11 +176,32 @@ def _write(db: Database, voter: VoterIdentity, chosen: _Choice, ttl: dt.timedelt
         "voter_id": voter.id,
         "created_at": db.timestamp(now),
         "expires_at": db.timestamp(now + ttl),
+        "size": 2 + len(extra),
     }
+    extra_keys = tuple(secrets.token_hex(16) for _ in extra)
 
     def write() -> None:
         with db.write_transaction() as conn:
-            _INSERT_BATTLE.execute(conn, values)
+            battle_id = _INSERT_BATTLE.execute(conn, values)[0][0]
+            if extra:
+                shown = [
+                    (pair.left_output, pair.left_model, values["left_image_key"]),
+                    (pair.right_output, pair.right_model, values["right_image_key"]),
+                    *((o, m, k) for (o, m), k in zip(extra, extra_keys, strict=True)),
+                ]
+                _INSERT_ENTRIES.execute(
+                    conn,
+                    [
+                        {
+                            "battle_id": battle_id,
+                            "position": i,
+                            "output_id": o,
+                            "model_id": m,
+                            "image_key": k,
+                        }
+                        for i, (o, m, k) in enumerate(shown)
+                    ],
+                )
 
     db.retry_when_busy(write)
     return IssuedBattle(
@@ -166,6 +215,7 @@ def _write(db: Database, voter: VoterIdentity, chosen: _Choice, ttl: dt.timedelt
         height=height,
         expires_at=now + ttl,
         voter=voter,
+        extra_image_keys=extra_keys,
     )
 
 
@@ -187,15 +237,16 @@ def voting_page(
     *,
     ttl: dt.timedelta,
     settings: MatchmakingSettings = FRESH,
+    size: int = 2,
 ) -> VotingPage:
-    """A fresh battle for the voting page, or why there is none.
+    """A fresh battle (``size`` images) for the voting page, or why there is none.
 
     Raises:
         NotFound: ``competition_slug`` names no competition (a 404 page, not an empty arena).
     """
     voter = ensure_voter(db, voter)
     try:
-        chosen = _choose(db, competition_slug, random.SystemRandom(), voter, settings)
+        chosen = _choose(db, competition_slug, random.SystemRandom(), voter, settings, size)
     except ArenaError as exc:
         if competition_slug is not None and exc.status == 404:
             raise
@@ -221,12 +272,23 @@ def battle_view(db: Database, token: str, voter: VoterIdentity) -> IssuedBattle:
                 battles_t.c.left_image_key,
                 battles_t.c.right_image_key,
                 battles_t.c.expires_at,
+                battles_t.c.id,
+                battles_t.c.size,
             )
             .select_from(battles_t)
             .join(Competition, Competition.id == battles_t.c.competition_id)
             .join(Prompt, Prompt.id == battles_t.c.prompt_id)
             .where(battles_t.c.token_hash == token_hash(token))
         ).first()
+        extra: tuple[str, ...] = ()
+        if row is not None and row.size > 2:
+            extra = tuple(
+                conn.execute(
+                    select(entries_t.c.image_key)
+                    .where(entries_t.c.battle_id == row.id, entries_t.c.position >= 2)
+                    .order_by(entries_t.c.position)
+                ).scalars()
+            )
     if row is None:
         raise NotFound("no battle has this token", field="token")
     return IssuedBattle(
@@ -240,6 +302,7 @@ def battle_view(db: Database, token: str, voter: VoterIdentity) -> IssuedBattle:
         row.height,
         db.read_timestamp(row.expires_at),
         voter,
+        extra,
     )
 
 
@@ -279,10 +342,25 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
                 battles_t.c.voted_at,
             ).where(side)
         ).first()
-        if battle is None:
-            raise NotFound("no such battle image")
-        left = battle.left_image_key == image_key
-        chosen = battle.left_output_id if left else battle.right_output_id
+        if battle is not None:
+            left = battle.left_image_key == image_key
+            chosen = battle.left_output_id if left else battle.right_output_id
+        else:
+            # A best-of-four battle's third or fourth image.
+            battle = conn.execute(
+                select(
+                    entries_t.c.output_id,
+                    battles_t.c.competition_id,
+                    battles_t.c.voter_id,
+                    battles_t.c.expires_at,
+                    battles_t.c.voted_at,
+                )
+                .join(battles_t, battles_t.c.id == entries_t.c.battle_id)
+                .where(entries_t.c.image_key == image_key)
+            ).first()
+            if battle is None:
+                raise NotFound("no such battle image")
+            chosen = battle.output_id
         row = conn.execute(
             select(Output.image_name, Output.hidden, Prompt.width, Prompt.height)
             .join(Prompt, Prompt.id == Output.prompt_id)

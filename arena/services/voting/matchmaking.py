@@ -41,6 +41,7 @@ from arena.db import Database, Prepared, storable
 from arena.errors import Conflict, NotFound, quoted
 from arena.models import (
     Battle,
+    BattleEntry,
     Competition,
     CompetitionModel,
     Matchup,
@@ -147,8 +148,11 @@ _PROMPTS = Prepared(
     )
 )
 _REVEALED = Prepared(
-    # The voter's own battles only (the index on battles.voter_id).
-    select(Battle.id, Battle.left_output_id, Battle.right_output_id).where(
+    # The voter's own battles only (the index on battles.voter_id); a best-of-four battle's
+    # third and fourth images come from its entries (none for a two-image battle).
+    select(Battle.id, Battle.left_output_id, Battle.right_output_id, BattleEntry.output_id)
+    .outerjoin(BattleEntry, BattleEntry.battle_id == Battle.id)
+    .where(
         Battle.voter_id == bindparam("v"),
         Battle.competition_id == bindparam("c"),
         Battle.voted_at.is_not(None),
@@ -269,12 +273,15 @@ def choose_competition(
 
 
 class Chosen(NamedTuple):
-    """A battle's pair (sides and outputs) and its prompt's text and size."""
+    """A battle's pair (sides and outputs) and its prompt's text and size; for best-of-four,
+    ``extra`` holds the third and fourth images as ``(output, model)``, in the order shown
+    (the pair's left and right are the first two)."""
 
     pair: Pair
     prompt: str
     width: int
     height: int
+    extra: tuple[tuple[int, int], ...] = ()
 
 
 def choose_pair(
@@ -284,27 +291,37 @@ def choose_pair(
     rng: random.Random,
     voter_id: int | None = None,
     settings: MatchmakingSettings = FRESH,
+    size: int = 2,
 ) -> Chosen | None:
-    """The pair of the competition's models the policy picks, on a prompt both have an
-    output for that ``voter_id`` has not seen revealed (else the least recently revealed);
-    None when no two models have outputs of a common prompt."""
+    """The models (two, or four for best-of-four) the policy picks, on a prompt they all have
+    an output for that ``voter_id`` has not seen revealed (a pair: else the pair whose
+    outputs were revealed least recently; four: else any four sharing a prompt); None when
+    no ``size`` models have outputs of a common prompt."""
     f = _field(conn, db, competition_id, settings.ttl)
-    if len(f.model_ids) < 2:
+    if len(f.model_ids) < size:
         return None
     revealed = _revealed(conn, competition_id, voter_id)
     available = f.output > 0
     fresh = available & ~np.isin(f.output, list(revealed)) if revealed else available
     generator = np.random.default_rng(rng.getrandbits(64))
     with f.lock:
-        choice = policy.choose(f.standing, fresh, generator, policy=settings.policy)
+        choice = policy.choose(f.standing, fresh, generator, policy=settings.policy, size=size)
         if choice is None:
-            choice = _least_recent(f, available, revealed, generator)
+            choice = (
+                _least_recent(f, available, revealed, generator)
+                if size == 2
+                else policy.choose(
+                    f.standing, available, generator, policy=settings.policy, size=size
+                )
+            )
         if choice is None:
             return None
-        left, right = choice.models
-        # Counted as if voted until the next read (see the module docstring).
-        policy.record(f.standing.met, np.array([left]), np.array([right]))
+        first, *others = choice.models
+        # Counted as if voted until the next read (see the module docstring); a best-of-four
+        # vote is three comparisons, of a pick not yet known: counted from the first image.
+        policy.record(f.standing.met, np.array([first] * len(others)), np.array(others))
     p = choice.prompt
+    left, right, *extra = choice.models
     return Chosen(
         Pair(
             int(f.prompt_ids[p]),
@@ -316,6 +333,7 @@ def choose_pair(
         f.prompts[p][0],
         f.prompts[p][1],
         f.prompts[p][2],
+        tuple((int(f.output[m, p]), int(f.model_ids[m])) for m in extra),
     )
 
 
@@ -324,9 +342,11 @@ def _revealed(conn: Connection, competition_id: int, voter_id: int | None) -> di
     if voter_id is None:
         return {}
     last: dict[int, int] = {}
-    for battle_id, left, right in _REVEALED.execute(conn, {"v": voter_id, "c": competition_id}):
-        for output_id in (left, right):
-            last[output_id] = max(last.get(output_id, 0), battle_id)
+    rows = _REVEALED.execute(conn, {"v": voter_id, "c": competition_id})
+    for battle_id, left, right, entry in rows:
+        for output_id in (left, right, entry):
+            if output_id is not None:
+                last[output_id] = max(last.get(output_id, 0), battle_id)
     return last
 
 

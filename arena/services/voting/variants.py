@@ -37,11 +37,12 @@ from sqlalchemy import func, or_, select
 from arena.db import Database
 from arena.generation.encoding import BATTLE_FORMAT, battle_variant, padded_length
 from arena.media import image_path
-from arena.models import Battle, Competition, Output, Prompt, utcnow
+from arena.models import Battle, BattleEntry, Competition, Output, Prompt, utcnow
 from arena.services.voting.matchmaking import playable
 
 log = logging.getLogger(__name__)
 battles_t = Battle.__table__
+entries_t = BattleEntry.__table__
 
 _ENV = {
     "VARIANT_POOL": ("ARENA_VARIANT_POOL", int),
@@ -238,10 +239,20 @@ def sweep(db: Database, media_dir: str | Path, settings: VariantSettings) -> int
                     )
                 )
             ).all()
+            # A best-of-four battle's third and fourth images.
+            entries = conn.execute(
+                select(entries_t.c.image_key, battles_t.c.expires_at, battles_t.c.voted_at)
+                .join(battles_t, battles_t.c.id == entries_t.c.battle_id)
+                .where(entries_t.c.image_key.in_(chunk))
+            ).all()
         for row in rows:
             voted = db.read_timestamp(row.voted_at) if row.voted_at else None
             if servable(db.read_timestamp(row.expires_at), voted, now, settings.grace):
                 live.update((row.left_image_key, row.right_image_key))
+        for row in entries:
+            voted = db.read_timestamp(row.voted_at) if row.voted_at else None
+            if servable(db.read_timestamp(row.expires_at), voted, now, settings.grace):
+                live.add(row.image_key)
     kept = sorted((p for k, p in files.items() if k in live), key=_mtime, reverse=True)
     doomed = [p for k, p in files.items() if k not in live] + kept[settings.max_battle_files :]
     for path in doomed:
