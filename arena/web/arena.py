@@ -1,7 +1,9 @@
 """The voting pages: /arena and /arena/<competition>, the vote and next-battle actions, images.
 
 One template fragment (``arena/_battle.html``) serves both the full page and the htmx swap:
-before the vote it shows the two anonymous images and the vote buttons, after it the reveal.
+before the vote it shows the anonymous images and the vote buttons, after it the reveal.
+``?size=4`` (or the page's toggle) asks for best-of-four battles: four images in a 2x2 grid,
+the voter picks the best.
 """
 
 from __future__ import annotations
@@ -24,7 +26,22 @@ from arena.web.voters import current_voter, remember_voter, request_address_hash
 bp = Blueprint("arena", __name__)
 
 
-def _page(slug: str | None) -> battles.VotingPage:
+def _size(value: str | None) -> int:
+    """The battle size a page asks for: ``4`` (best of four), else ``2``.
+
+    Raises:
+        ValidationError: anything but 2, 4 or nothing.
+    """
+    if value in (None, "", "2"):
+        return 2
+    if value == "4":
+        return 4
+    raise ValidationError(
+        "size must be 2 (two images) or 4 (best of four); leave it out for two", field="size"
+    )
+
+
+def _page(slug: str | None, size: int = 2) -> battles.VotingPage:
     if slug is not None and not storable(slug):
         raise NotFound(f"no competition with slug {slug!r}", field="competition")
     page = battles.voting_page(
@@ -33,6 +50,7 @@ def _page(slug: str | None) -> battles.VotingPage:
         slug,
         ttl=current_app.config["BATTLE_TTL"],
         settings=MatchmakingSettings.from_config(current_app.config),
+        size=size,
     )
     remember_voter(page.voter)
     return page
@@ -42,11 +60,12 @@ def _render(
     battle: battles.IssuedBattle | None,
     *,
     votes: int,
-    result: recording.VoteResult | None = None,
+    result: recording.VoteResult | recording.GroupVoteResult | None = None,
     problem: ArenaError | None = None,
     slug: str | None = None,
     status: int = 200,
     needs_proof: bool = False,
+    size: int = 2,
 ) -> Any:
     context = {
         "battle": battle,
@@ -55,6 +74,7 @@ def _render(
         "slug": slug,
         "votes": votes,
         "needs_proof": needs_proof,
+        "size": battle.size if battle is not None else size,
     }
     template = "arena/_battle.html" if is_htmx() else "arena/vote.html"
     return vary_on_htmx(render_template(template, **context)), status
@@ -64,8 +84,10 @@ def _render(
 @bp.get("/arena/<slug>")
 @voting_limits("battles")
 def vote_page(slug: str | None = None) -> Any:
-    """A fresh battle, in the named competition or in one that needs votes."""
-    page = _page(slug)
+    """A fresh battle, in the named competition or in one that needs votes (``?size=4``: best
+    of four)."""
+    size = _size(request.args.get("size"))
+    page = _page(slug, size)
     status = page.problem.status if page.problem is not None and slug is not None else 200
     # The page proves the new-voter work in the background while the person looks.
     needs_proof = current_app.config["POW"] and not voters.is_verified(get_db(), page.voter)
@@ -76,23 +98,28 @@ def vote_page(slug: str | None = None) -> Any:
         slug=slug,
         status=status,
         needs_proof=needs_proof,
+        size=size,
     )
 
 
 @bp.post("/arena/vote")
 @voting_limits("votes")
 def vote() -> Any:
-    """Record the form's vote and show the reveal (fragment for htmx, page otherwise)."""
+    """Record the form's vote (``winner``, or ``best`` for best of four) and show the reveal
+    (fragment for htmx, page otherwise)."""
     token = request.form.get("token", "")
-    winner = request.form.get("winner", "")
     slug = request.form.get("competition") or None
     if not token:
         raise ValidationError("the form lost its battle token; load a new battle", field="token")
-    voted = recording.vote_from_page(
+    cast = recording.vote_from_page
+    choice = request.form.get("winner", "")
+    if "best" in request.form:
+        cast, choice = recording.best_from_page, request.form["best"]
+    voted = cast(
         get_db(),
         token,
         current_voter(),
-        winner,
+        choice,
         k=current_app.config["ELO_K"],
         rules=recording.VoteRules.from_config(current_app.config),
         address_hash=request_address_hash(),
@@ -105,11 +132,17 @@ def vote() -> Any:
 def next_battle() -> Any:
     """The next battle: a fragment for htmx, a redirect to the voting page otherwise."""
     slug = request.form.get("competition") or None
+    size = _size(request.form.get("size"))
     if not is_htmx():
-        target = url_for("arena.vote_page", slug=slug) if slug else url_for("arena.vote_page")
+        extra = {"size": 4} if size == 4 else {}
+        target = (
+            url_for("arena.vote_page", slug=slug, **extra)
+            if slug
+            else url_for("arena.vote_page", **extra)
+        )
         return redirect(target, code=303)
-    page = _page(slug)
-    return _render(page.battle, votes=page.votes, problem=page.problem, slug=slug)
+    page = _page(slug, size)
+    return _render(page.battle, votes=page.votes, problem=page.problem, slug=slug, size=size)
 
 
 def _variant_worker() -> variants.VariantWorker:

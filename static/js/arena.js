@@ -1,7 +1,9 @@
-// Keyboard voting on /arena: ←/1 left, →/2 right, ↓/3 tie; after the reveal N or Enter = next.
+// Keyboard voting on /arena: ←/1 left, →/2 right, ↓/3 tie; best of four: 1-4 pick that image;
+// after the reveal N or Enter = next.
 (function () {
   "use strict";
   var VOTE_KEYS = { ArrowLeft: "left", "1": "left", ArrowRight: "right", "2": "right", ArrowDown: "tie", "3": "tie" };
+  var FOUR_KEYS = { "1": "best-0", "2": "best-1", "3": "best-2", "4": "best-3" };
 
   function press(action) {
     var button = document.querySelector('#battle button[data-key="' + action + '"]');
@@ -21,8 +23,9 @@
     if (!battle) return;
     var state = battle.getAttribute("data-state");
     var handled = false;
-    if (state === "voting" && VOTE_KEYS[event.key]) {
-      handled = press(VOTE_KEYS[event.key]);
+    var keys = battle.getAttribute("data-size") === "4" ? FOUR_KEYS : VOTE_KEYS;
+    if (state === "voting" && keys[event.key]) {
+      handled = press(keys[event.key]);
     } else if (state === "revealed" && (event.key === "n" || event.key === "N" || event.key === "Enter")) {
       // Enter on a focused button already submits it; only act when nothing else would.
       if (event.key === "Enter" && target && target.tagName === "BUTTON") return;

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, func, insert, select, update
 
 from arena.db import Database
 from arena.errors import Forbidden
-from arena.models import Vote, Voter, utcnow
+from arena.models import Battle, Vote, Voter, utcnow
 
 #: Probation: a voter's votes enter the published fit once the voter is verified, was
 #: verified at least ``PROBATION_MINUTES`` ago and has cast at least ``PROBATION_VOTES`` votes.
@@ -155,10 +155,12 @@ def past_probation(now: dt.datetime) -> ColumnElement[bool]:
 
     True once the voter is verified, was verified at least ``PROBATION_MINUTES`` before
     ``now`` and has cast at least ``PROBATION_VOTES`` votes (a count on the votes' voter
-    index: the voter row keeps only today's count).
+    index: the voter row keeps only today's count; a best-of-four vote's rows are one vote).
     """
     votes = (
-        select(func.count()).select_from(Vote).where(Vote.voter_id == Voter.id).scalar_subquery()
+        select(func.count(func.distinct(func.coalesce(Vote.battle_id, -Vote.id))))
+        .where(Vote.voter_id == Voter.id)
+        .scalar_subquery()
     )
     return and_(
         Voter.verified_at.is_not(None),
@@ -168,10 +170,13 @@ def past_probation(now: dt.datetime) -> ColumnElement[bool]:
 
 
 def voter_vote_count(db: Database, voter: VoterIdentity | None) -> int:
-    """How many votes this voter has given (0 without a voter)."""
+    """How many votes this voter has given (0 without a voter): battles voted on, so a
+    best-of-four vote (several rows of the log) is one vote."""
     if voter is None:
         return 0
     with db.engine.connect() as conn:
         return conn.execute(
-            select(func.count()).select_from(Vote).where(Vote.voter_id == voter.id)
+            select(func.count())
+            .select_from(Battle)
+            .where(Battle.voter_id == voter.id, Battle.voted_at.is_not(None))
         ).scalar_one()
