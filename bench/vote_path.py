@@ -7,9 +7,11 @@ request (the view, the limiter, the five-statement transaction), and are far ste
 busy machine than ``bench/vote_load.py``. Each is timed twice: wall time, and CPU time of the
 request's thread (``time.thread_time``: leaves out the variant pools' background encoder).
 It alternates runs with ``ARENA_RATE_LIMIT``/``ARENA_IP_RATE_LIMIT`` ``off`` and a limit too
-high to bind, and prints each run and the medians.
+high to bind, and prints each run and the medians. ``--size 4`` times best-of-four battles
+(four images, a ``best`` vote: three pairwise rows) instead of two-image battles.
 
-Run from the repository root: ``.venv/bin/python bench/vote_path.py [--votes N] [--rounds R]``.
+Run from the repository root: ``.venv/bin/python bench/vote_path.py [--votes N] [--rounds R]
+[--size 2|4]``.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from vote_load import _small_seeds  # noqa: E402  (bench/ is this script's folde
 COMPETITION = "fantasy-warrior-ii"
 
 
-def run(votes: int, limit: str) -> dict[str, float]:
+def run(votes: int, limit: str, size: int = 2) -> dict[str, float]:
     """Milliseconds per battle and per vote request on a fresh SQLite database: wall time
     (``battle``, ``vote``) and the request thread's CPU time (``battle_cpu``, ``vote_cpu``)."""
     from arena import create_app, schema
@@ -72,10 +74,12 @@ def run(votes: int, limit: str) -> dict[str, float]:
         for client in clients:  # warm up: each client's voter exists before the timing
             client.post("/api/v1/battles", json={"competition": COMPETITION})
         battles = []
+        ask = {"competition": COMPETITION, "size": size}
+        ballot = {"winner": "left"} if size == 2 else {"best": 0}
         started, cpu = time.perf_counter(), time.thread_time()
         for i in range(votes):
             client = clients[i % len(clients)]
-            response = client.post("/api/v1/battles", json={"competition": COMPETITION})
+            response = client.post("/api/v1/battles", json=ask)
             assert response.status_code == 201, response.get_data(as_text=True)
             battles.append((client, response.json["token"]))
         figures = {
@@ -84,7 +88,7 @@ def run(votes: int, limit: str) -> dict[str, float]:
         }
         started, cpu = time.perf_counter(), time.thread_time()
         for client, token in battles:
-            response = client.post(f"/api/v1/battles/{token}/vote", json={"winner": "left"})
+            response = client.post(f"/api/v1/battles/{token}/vote", json=ballot)
             assert response.status_code == 200, response.get_data(as_text=True)
         figures["vote"] = time.perf_counter() - started
         figures["vote_cpu"] = time.thread_time() - cpu
@@ -102,11 +106,12 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--limit", default="1000000/minute", help="the limit of the 'on' runs")
+    parser.add_argument("--size", type=int, choices=(2, 4), default=2, help="images per battle")
     args = parser.parse_args()
     results: dict[str, list[dict[str, float]]] = {"off": [], args.limit: []}
     for _ in range(args.rounds):
         for limit in results:
-            ms = run(args.votes, limit)
+            ms = run(args.votes, limit, args.size)
             results[limit].append(ms)
             print(
                 f"rate limit {limit:>16}: battle {ms['battle']:.3f} ms "
