@@ -75,6 +75,37 @@ class Tilt:
         return model, z[np.arange(z.shape[0]), model]
 
 
+@dataclass(frozen=True)
+class Choices:
+    """Best-of-four ballots as trials: one entry per (ballot, model shown), parallel ``(k,)``
+    arrays: the ``group``, the ``model``, whether it was ``picked`` (bool) and its ``chance``
+    of being picked by the ratings (the Plackett-Luce first choice among the four, see
+    :func:`first_choice`)."""
+
+    group: np.ndarray
+    model: np.ndarray
+    picked: np.ndarray
+    chance: np.ndarray
+
+
+def first_choice(p: np.ndarray) -> np.ndarray:
+    """Each model's chance of being picked first among several, by Bradley-Terry-Luce.
+
+    Args:
+        p: float ``(k, n, n)``: ``p[b, i, j]`` is model ``i``'s chance of beating ``j`` in
+            ballot ``b`` (the diagonal is ignored).
+
+    Returns:
+        float ``(k, n)``: ``1 / (1 + sum over j != i of p_ji / p_ij)``, which is
+        ``exp(theta_i) / sum_j exp(theta_j)`` when ``p`` comes from ratings ``theta``.
+    """
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-9, 1 - 1e-9)
+    odds = (1.0 - p) / p  # exp(theta_j - theta_i)
+    n = p.shape[-1]
+    odds[:, np.arange(n), np.arange(n)] = 0.0
+    return 1.0 / (1.0 + odds.sum(axis=2))
+
+
 def favouritism(
     group: np.ndarray,
     model_a: np.ndarray,
@@ -85,6 +116,7 @@ def favouritism(
     n_models: int,
     *,
     min_battles: int = MIN_BATTLES,
+    choices: Choices | None = None,
 ) -> Tilt:
     """Each group's picks of each model against the ratings' expectation.
 
@@ -95,6 +127,9 @@ def favouritism(
         expected_a: float ``(n,)``, model A's expected score before the vote.
         n_groups, n_models: sizes of the result.
         min_battles: battles a group needs with a model before its z is given.
+        choices: best-of-four ballots, one trial per model shown (see :class:`Choices`):
+            a pick is one success, not the three pairwise wins the log holds (those move
+            together, and counting them as three independent trials would overstate z).
 
     Returns:
         The :class:`Tilt` of every (group, model).
@@ -117,6 +152,19 @@ def favouritism(
     picks = total(won, 1.0 - won)
     expected = total(p, 1.0 - p)
     variance = total(p * (1.0 - p), p * (1.0 - p))
+    if choices is not None and len(choices.group):
+        cell = np.asarray(choices.group, dtype=np.int64) * n_models + np.asarray(
+            choices.model, dtype=np.int64
+        )
+        pi = np.clip(np.asarray(choices.chance, dtype=np.float64), 0.0, 1.0)
+
+        def add(weights: np.ndarray | None) -> np.ndarray:
+            return np.bincount(cell, weights=weights, minlength=size).reshape(n_groups, n_models)
+
+        battles = battles + add(None)
+        picks = picks + add(np.asarray(choices.picked, dtype=np.float64))
+        expected = expected + add(pi)
+        variance = variance + add(pi * (1.0 - pi))
     z = np.full((n_groups, n_models), np.nan)
     tested = (battles >= min_battles) & (variance > 0)
     z[tested] = (picks[tested] - 0.5 - expected[tested]) / np.sqrt(variance[tested])

@@ -82,8 +82,9 @@ def _array(
 
 
 def _votes(session: Session) -> np.ndarray:
-    """Decisive votes of unflagged voters: voter, model A, model B, A won, expected A (from
-    the last published fit where it rates both models, else the live Elo's at the vote)."""
+    """Decisive two-image votes of unflagged voters: voter, model A, model B, A won, expected
+    A (from the last published fit where it rates both models, else the live Elo's at the
+    vote). Best-of-four votes are :func:`_choices`."""
     unflagged = select(Voter.id).where(Voter.flagged.is_(False))
     votes = _array(
         session,
@@ -94,16 +95,74 @@ def _votes(session: Session) -> np.ndarray:
             case((Vote.winner == "model_a", 1.0), else_=0.0),
             Vote.expected_a,
             Vote.competition_id,
-        ).where(
+        )
+        .outerjoin(Battle, Battle.id == Vote.battle_id)
+        .where(
             Vote.voter_id.in_(unflagged),
             Vote.expected_a.is_not(None),
             or_(Vote.winner == "model_a", Vote.winner == "model_b"),
+            func.coalesce(Battle.size, 2) == 2,
         ),
         6,
     )
     competition, a, b, live = votes[:, 5], votes[:, 1], votes[:, 2], votes[:, 4]
     votes[:, 4] = _published_expectation(session, competition, a, b, live)
     return votes[:, :5]
+
+
+def _choices(session: Session) -> np.ndarray:
+    """Best-of-four ballots of unflagged voters as trials, one row per model shown: voter,
+    model, picked (1.0 or 0.0), chance of the pick by the published fit (Bradley-Terry-Luce
+    first choice among the four; a model it does not rate counts as even with the others).
+
+    The pick is the model that won all three of its comparisons; a ranking whose first tier
+    holds several images has no pick and is left out.
+    """
+    unflagged = select(Voter.id).where(Voter.flagged.is_(False))
+    rows = _array(
+        session,
+        select(
+            Vote.battle_id,
+            Vote.voter_id,
+            Vote.competition_id,
+            Vote.model_a_id,
+            Vote.model_b_id,
+            case((Vote.winner == "model_a", 1.0), (Vote.winner == "model_b", 0.0), else_=0.5),
+        )
+        .join(Battle, Battle.id == Vote.battle_id)
+        .where(Vote.voter_id.in_(unflagged), Battle.size == 4),
+        6,
+    )
+    if not len(rows):
+        return np.zeros((0, 4))
+    # Each model's wins and appearances per ballot.
+    ballot = np.concatenate([rows[:, 0], rows[:, 0]])
+    model = np.concatenate([rows[:, 3], rows[:, 4]])
+    score = np.concatenate([rows[:, 5], 1.0 - rows[:, 5]])
+    frame = pd.DataFrame({"ballot": ballot, "model": model, "score": score})
+    per = frame.groupby(["ballot", "model"], sort=True)["score"].agg(["sum", "count"])
+    per = per.reset_index()
+    sizes = per.groupby("ballot")["model"].transform("size").to_numpy()
+    per = per[sizes == 4]
+    picked = (per["sum"] == 3.0).to_numpy()
+    has_pick = pd.Series(picked).groupby(per["ballot"].to_numpy()).transform("sum").to_numpy()
+    per, picked = per[has_pick == 1], picked[has_pick == 1]
+    if not len(per):
+        return np.zeros((0, 4))
+    first = rows[np.unique(rows[:, 0], return_index=True)[1]]  # one row per ballot, by id
+    info = dict(zip(first[:, 0], zip(first[:, 1], first[:, 2], strict=True), strict=True))
+    ballots = per["ballot"].to_numpy()
+    models = per["model"].to_numpy().reshape(-1, 4)
+    voter = np.array([info[b][0] for b in ballots])
+    competition = np.array([info[b][1] for b in ballots[::4]])
+    i, j = np.meshgrid(np.arange(4), np.arange(4), indexing="ij")
+    k = len(models)
+    pairs_a = models[:, i.ravel()].ravel()
+    pairs_b = models[:, j.ravel()].ravel()
+    even = np.full(pairs_a.shape, 0.5)
+    p = _published_expectation(session, np.repeat(competition, 16), pairs_a, pairs_b, even)
+    chance = rigging.first_choice(p.reshape(k, 4, 4)).ravel()
+    return np.column_stack([voter, models.ravel(), picked.astype(np.float64), chance])
 
 
 def _published_expectation(
@@ -259,7 +318,11 @@ def _selective(ctx: _Context, battles: np.ndarray) -> list[Finding]:
 
 
 def _clusters(
-    ctx: _Context, votes: np.ndarray, tilt: rigging.Tilt, networks: pd.Series
+    ctx: _Context,
+    votes: np.ndarray,
+    choices: np.ndarray,
+    tilt: rigging.Tilt,
+    networks: pd.Series,
 ) -> list[Finding]:
     """Networks whose voters' pooled picks favour one model; their leaning members."""
     net = networks.reindex(ctx.voter_ids).to_numpy()
@@ -271,6 +334,8 @@ def _clusters(
     group[has] = codes
     v = ctx.voter(votes[:, 0])
     mine = group[v] >= 0
+    c = ctx.voter(choices[:, 0])
+    theirs = group[c] >= 0
     pooled = rigging.favouritism(
         group[v][mine],
         ctx.model(votes[mine, 1]),
@@ -279,6 +344,12 @@ def _clusters(
         votes[mine, 4],
         len(hashes),
         len(ctx.model_ids),
+        choices=rigging.Choices(
+            group[c][theirs],
+            ctx.model(choices[theirs, 1]),
+            choices[theirs, 2] > 0,
+            choices[theirs, 3],
+        ),
     )
     model, best = pooled.strongest()
     bound = rigging.z_threshold(len(ctx.model_ids))
@@ -343,14 +414,15 @@ def _bursts(session: Session) -> list[Finding]:
 def detect(session: Session, *, now: dt.datetime) -> list[Finding]:
     """Run every detector on the log as it is (reads only)."""
     votes = _votes(session)
+    choices = _choices(session)
     battles = _battles(session, now)
     found = _bursts(session)
-    if not len(votes) and not len(battles):
+    if not len(votes) and not len(battles) and not len(choices):
         return found
     ctx = _Context(
         session,
-        np.concatenate([votes[:, 0], battles[:, 0]]),
-        np.concatenate([votes[:, 1], votes[:, 2], battles[:, 1], battles[:, 2]]),
+        np.concatenate([votes[:, 0], battles[:, 0], choices[:, 0]]),
+        np.concatenate([votes[:, 1], votes[:, 2], battles[:, 1], battles[:, 2], choices[:, 1]]),
     )
     tilt = rigging.favouritism(
         ctx.voter(votes[:, 0]),
@@ -361,6 +433,9 @@ def detect(session: Session, *, now: dt.datetime) -> list[Finding]:
         len(ctx.voter_ids),
         len(ctx.model_ids),
         min_battles=CLUSTER_MEMBER_BATTLES,
+        choices=rigging.Choices(
+            ctx.voter(choices[:, 0]), ctx.model(choices[:, 1]), choices[:, 2] > 0, choices[:, 3]
+        ),
     )
     networks = dict(
         session.execute(
@@ -370,6 +445,6 @@ def detect(session: Session, *, now: dt.datetime) -> list[Finding]:
     return [
         *_favouritism(ctx, tilt),
         *_selective(ctx, battles),
-        *_clusters(ctx, votes, tilt, pd.Series(networks, dtype=object)),
+        *_clusters(ctx, votes, choices, tilt, pd.Series(networks, dtype=object)),
         *found,
     ]

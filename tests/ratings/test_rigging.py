@@ -86,3 +86,74 @@ def test_influence_predicts_the_refit_without_a_voter():
     # One Newton step: close, not exact (the fit is not linear in the votes).
     assert abs(shifts[bot, 7] - actual) < 0.25 * abs(actual)
     assert np.allclose(shifts.sum(axis=1), 0, atol=1e-6)
+
+
+def test_first_choice_is_the_softmax_of_the_ratings():
+    theta = np.array([[0.3, -1.0, 0.8, 0.0], [2.0, 2.0, -2.0, 0.5]])
+    p = 1 / (1 + np.exp(theta[:, None, :] - theta[:, :, None]))  # p[b, i, j]: i beats j
+    want = np.exp(theta) / np.exp(theta).sum(axis=1, keepdims=True)
+    assert np.allclose(rigging.first_choice(p), want)
+
+
+def _best_of_four(rng: np.random.Generator, voters: int, ballots: int, fan: int | None = None):
+    """Honest best-of-four voters (picks by Bradley-Terry-Luce truth), as the log holds them
+    (three pairwise wins of the pick) and as trials (one per model shown); ``fan`` casts four
+    times as many and always picks model 5 when it is shown."""
+    truth = rng.normal(0, 0.6, N_MODELS)  # natural log-odds
+    rows, trials = [], []
+    for v in range(voters):
+        for _ in range(ballots * (4 if v == fan else 1)):
+            shown = rng.choice(N_MODELS, 4, replace=False)
+            chance = np.exp(truth[shown]) / np.exp(truth[shown]).sum()
+            pick = int(rng.choice(4, p=chance))
+            if v == fan and 5 in shown:
+                pick = int(np.flatnonzero(shown == 5)[0])
+            for other in range(4):
+                trials.append((v, shown[other], other == pick, chance[other]))
+                if other != pick:
+                    p = 1 / (1 + np.exp(truth[shown[other]] - truth[shown[pick]]))
+                    rows.append((v, shown[pick], shown[other], True, p))
+    return np.array(rows, dtype=object), np.array(trials, dtype=object)
+
+
+def test_a_best_of_four_pick_is_one_trial_so_honest_z_stays_standard():
+    rng = np.random.default_rng(11)
+    voters = 300
+    rows, trials = _best_of_four(rng, voters + 1, 60, fan=voters)
+    as_trials = rigging.favouritism(
+        np.zeros(0, int),
+        np.zeros(0, int),
+        np.zeros(0, int),
+        np.zeros(0, bool),
+        np.zeros(0),
+        voters + 1,
+        N_MODELS,
+        choices=rigging.Choices(
+            trials[:, 0].astype(int),
+            trials[:, 1].astype(int),
+            trials[:, 2].astype(bool),
+            trials[:, 3].astype(float),
+        ),
+    )
+    as_rows = rigging.favouritism(
+        rows[:, 0].astype(int),
+        rows[:, 1].astype(int),
+        rows[:, 2].astype(int),
+        rows[:, 3].astype(bool),
+        rows[:, 4].astype(float),
+        voters + 1,
+        N_MODELS,
+        min_battles=1,
+    )
+    honest = as_trials.z[:voters]
+    honest = honest[np.isfinite(honest)]
+    # Calibrated: z of honest voters has about unit spread (the pick counted once) ...
+    assert 0.85 <= np.std(honest) <= 1.15
+    bound = rigging.z_threshold(N_MODELS)
+    assert np.mean(as_trials.strongest()[1][:voters] >= bound) <= 0.01
+    # ... while the log's three rows per pick, taken as independent comparisons, overstate it.
+    rows_z = as_rows.z[:voters]
+    assert np.std(rows_z[np.isfinite(rows_z)]) >= 1.25
+    # The fan who always picks model 5 stands out.
+    model, z = as_trials.strongest()
+    assert model[voters] == 5 and z[voters] >= bound

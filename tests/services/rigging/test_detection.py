@@ -126,3 +126,59 @@ def test_a_burst_of_new_voters_from_one_address_is_listed_not_flagged(voting_app
     assert bursts[0].address_hash == "a" * 32 and bursts[0].score == 12
     assert "12 new voters from one address within 10 minutes" in bursts[0].reason
     assert not bursts[0].flagged and not any(f for f, _ in _voters(voting_app).values())
+
+
+def _four_votes(app, voter, ballots: int, *, target: int | None, seed: int) -> int:
+    """``ballots`` best-of-four votes on the real vote path: the ``target`` whenever it is
+    shown, else a random image. Returns how often the target was shown."""
+    import random
+
+    from arena.models import Battle, BattleEntry
+    from arena.services.voting.battles import issue_battle, token_hash
+    from arena.services.voting.matchmaking import MatchmakingSettings
+    from arena.services.voting.recording import record_ranking
+
+    rng = random.Random(seed)
+    uniform = MatchmakingSettings(policy="uniform", ttl=0.0)
+    shown = 0
+    with app.app_context():
+        db = get_db()
+        for _ in range(ballots):
+            battle = issue_battle(
+                db, voter, "fantasy-warrior-ii", rng=rng, settings=uniform, size=4
+            )
+            with db.session() as session:
+                models = session.scalars(
+                    select(BattleEntry.model_id)
+                    .join(Battle, Battle.id == BattleEntry.battle_id)
+                    .where(Battle.token_hash == token_hash(battle.token))
+                    .order_by(BattleEntry.position)
+                ).all()
+            pick = rng.randrange(4)
+            if target in models:
+                shown += 1
+                pick = models.index(target)
+            record_ranking(db, battle.token, voter, [[pick]], k=32)
+    return shown
+
+
+def test_a_best_of_four_fan_is_flagged_counting_each_pick_once(voting_app, votes, bot):
+    for i in range(3):
+        votes.cast(40, voter=votes.voter(), seed=40 + i)
+    _publish(voting_app)
+    honest = votes.voter()
+    _four_votes(voting_app, honest, 60, target=None, seed=1)
+    fan = votes.voter()
+    target = bot.target(4)
+    shown = _four_votes(voting_app, fan, 80, target=target, seed=2)
+    assert shown >= 12
+
+    _publish(voting_app)
+    state = _voters(voting_app)
+    assert state[honest.public_id] == (False, None)
+    flagged, reason = state[fan.public_id]
+    assert flagged and reason.startswith("favouritism: favours "), reason
+    found = next(f for f in _findings(voting_app) if f.voter_id == fan.id)
+    picks, battles = re.search(r"(\d+) of (\d+) picks", found.reason).groups()
+    # One trial per ballot the target was shown in, not three pairwise rows per pick.
+    assert int(picks) == int(battles) == shown, found.reason
