@@ -63,13 +63,16 @@ def test_a_four_image_battle_has_the_contract_shape_and_names_no_model(api, voti
         slugs = list(session.scalars(select(Model.slug)))
     text = str(body)
     assert not any(slug in text for slug in slugs)
-    sizes = set()
+    sizes, lengths, digests = set(), set(), set()
     for url in urls:
         response = api.get(url)
         assert response.status_code == 200 and response.mimetype == "image/webp"
         sizes.add(Image.open(io.BytesIO(response.data)).size)
+        lengths.add(int(response.headers["Content-Length"]))
+        digests.add(hash(response.data))
         assert not any(slug.encode() in response.data for slug in slugs)
-    assert sizes == {(96, 64)}
+    # One format, one size, one padded length; four different byte strings.
+    assert sizes == {(96, 64)} and len(lengths) == 1 and len(digests) == 4
     # Only the voter it was issued to is shown the images, as for two-image battles.
     stranger = voting_app.test_client()
     assert all(stranger.get(url).status_code == 404 for url in urls)
