@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 from arena.errors import SeedError
 from arena.models import (
     Battle,
-    BattleEntry,
     Category,
     Competition,
     Model,
@@ -35,6 +34,7 @@ from arena.models import (
 from arena.models.arena import COMPETITION_STATUSES
 from arena.models.catalog import MODEL_STATUSES, PARAMETER_GROUPS, PARAMETER_TYPES, PRICING_UNITS
 from arena.services.rating_rows import ensure_scopes_and_ratings
+from arena.services.voting.battles import models_shown
 from arena.sizes import parse_size
 
 PROMPT_INPUTS = ("text", "negative_prompt", "seed", "width", "height")
@@ -419,18 +419,7 @@ def _check_withdrawals(
     withdrawn = {m.id for m in competition.models} - {m.id for m in entered}
     if not withdrawn:
         return
-    voted = session.scalar(
-        select(func.count())
-        .select_from(Battle)
-        .join(Output, Output.id.in_([Battle.left_output_id, Battle.right_output_id]))
-        .where(Battle.competition_id == competition.id, Output.model_id.in_(withdrawn))
-    ) or session.scalar(
-        # A best-of-four battle's third and fourth images.
-        select(func.count())
-        .select_from(BattleEntry)
-        .join(Battle, Battle.id == BattleEntry.battle_id)
-        .where(Battle.competition_id == competition.id, BattleEntry.model_id.in_(withdrawn))
-    )
+    voted = models_shown(session, competition.id) & withdrawn
     if voted:
         raise reader.fail(
             where, "cannot withdraw models that already have battles in this competition"

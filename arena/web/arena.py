@@ -16,7 +16,7 @@ from arena.db import storable
 from arena.errors import ArenaError, NotFound, ValidationError
 from arena.generation.encoding import BATTLE_MIMETYPE
 from arena.models import utcnow
-from arena.services.voting import battles, recording, variants, voters
+from arena.services.voting import battles, ranking, recording, variants, voters
 from arena.services.voting.matchmaking import MatchmakingSettings
 from arena.web.db import get_db
 from arena.web.htmx import is_htmx, vary_on_htmx
@@ -60,7 +60,7 @@ def _render(
     battle: battles.IssuedBattle | None,
     *,
     votes: int,
-    result: recording.VoteResult | recording.GroupVoteResult | None = None,
+    result: recording.VoteResult | ranking.GroupVoteResult | None = None,
     problem: ArenaError | None = None,
     slug: str | None = None,
     status: int = 200,
@@ -114,7 +114,7 @@ def vote() -> Any:
     cast = recording.vote_from_page
     choice = request.form.get("winner", "")
     if "best" in request.form:
-        cast, choice = recording.best_from_page, request.form["best"]
+        cast, choice = ranking.best_from_page, request.form["best"]
     voted = cast(
         get_db(),
         token,

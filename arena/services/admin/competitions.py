@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session, selectinload
 from arena.errors import Conflict, NotFound, ValidationError
 from arena.models import (
     Battle,
-    BattleEntry,
     Category,
     Competition,
     Model,
@@ -35,6 +34,7 @@ from arena.models.arena import COMPETITION_STATUSES
 from arena.services.admin import forms as f
 from arena.services.rating_rows import ensure_scopes_and_ratings
 from arena.services.scopes import scope_key
+from arena.services.voting.battles import models_shown
 from arena.sizes import MAX_SIDE, MIN_SIDE
 
 #: A prompt's inputs: what every model receives, identical for matched outputs.
@@ -143,23 +143,6 @@ def create_competition(session: Session, form: f.Form, model_slugs: list[str]) -
     return competition
 
 
-def _battle_models(session: Session, competition_id: int) -> set[int]:
-    """Models that have been shown in a battle of this competition."""
-    rows = session.execute(
-        select(Battle.left_model_id, Battle.right_model_id)
-        .where(Battle.competition_id == competition_id)
-        .distinct()
-    )
-    # A best-of-four battle's third and fourth models are in its entries.
-    entries = session.scalars(
-        select(BattleEntry.model_id)
-        .join(Battle, Battle.id == BattleEntry.battle_id)
-        .where(Battle.competition_id == competition_id)
-        .distinct()
-    )
-    return {model_id for pair in rows for model_id in pair} | set(entries)
-
-
 def _votes(session: Session, competition_id: int) -> int:
     return session.scalar(
         select(func.count()).select_from(Vote).where(Vote.competition_id == competition_id)
@@ -192,7 +175,7 @@ def update_competition(
             )
         kept = {m.id for m in models}
         withdrawn = {m.id: m.slug for m in competition.models if m.id not in kept}
-        shown = _battle_models(session, competition.id) if withdrawn else set()
+        shown = models_shown(session, competition.id) if withdrawn else set()
         fought = sorted(slug_ for id_, slug_ in withdrawn.items() if id_ in shown)
         if fought:
             raise Conflict(

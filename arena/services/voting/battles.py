@@ -385,3 +385,19 @@ def battle_image_source(db: Database, image_key: str) -> BattleImage:
         db.read_timestamp(battle.expires_at),
         db.read_timestamp(battle.voted_at) if battle.voted_at else None,
     )
+
+
+def models_shown(session: Any, competition_id: int) -> set[int]:
+    """Every model shown in a battle of this competition (any of a best-of-four's four)."""
+    pairs = session.execute(
+        select(battles_t.c.left_model_id, battles_t.c.right_model_id)
+        .where(battles_t.c.competition_id == competition_id)
+        .distinct()
+    )
+    entries = session.scalars(
+        select(entries_t.c.model_id)
+        .join(battles_t, battles_t.c.id == entries_t.c.battle_id)
+        .where(battles_t.c.competition_id == competition_id)
+        .distinct()
+    )
+    return {model_id for pair in pairs for model_id in pair} | set(entries)

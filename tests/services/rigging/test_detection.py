@@ -136,7 +136,7 @@ def _four_votes(app, voter, ballots: int, *, target: int | None, seed: int) -> i
     from arena.models import Battle, BattleEntry
     from arena.services.voting.battles import issue_battle, token_hash
     from arena.services.voting.matchmaking import MatchmakingSettings
-    from arena.services.voting.recording import record_ranking
+    from arena.services.voting.ranking import record_ranking
 
     rng = random.Random(seed)
     uniform = MatchmakingSettings(policy="uniform", ttl=0.0)
