@@ -277,51 +277,6 @@ def publish_loop(once: bool) -> None:
     click.echo("Stopped; the publisher lease is released.", err=True)
 
 
-@click.command("export")
-@click.argument("what", type=click.Choice(["votes", "leaderboard"]))
-@click.option(
-    "--scope",
-    default="overall",
-    show_default=True,
-    help="Leaderboard scope: overall, category:<slug> or competition:<slug>.",
-)
-@click.option(
-    "--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True
-)
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write here instead of standard output.",
-)
-@with_appcontext
-def export(what: str, scope: str, fmt: str, output: Path | None) -> None:
-    """Export the vote log or a leaderboard as CSV or JSON."""
-    from arena.services import exports
-    from arena.services.leaderboards.boards import board, board_frame
-
-    session = get_session()
-    try:
-        if what == "votes":
-            frame = exports.votes_frame(session, current_app.config["SECRET_KEY"])
-            document = exports.votes_document(frame) if fmt == "json" else None
-        else:
-            b = board(session, scope)
-            frame = board_frame(b)
-            document = exports.leaderboard_document(b) if fmt == "json" else None
-    except ArenaError as exc:
-        _fail(exc)
-    if document is not None:
-        text = json.dumps(document, indent=2) + "\n"
-    else:
-        text = exports.frame_to_csv(frame)
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"Wrote {len(frame)} rows to {output}", err=True)
-
-
 @click.command("serve")
 @click.option("--host", help="Interface to bind (default: ARENA_HOST or 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default: ARENA_PORT or 5000).")
@@ -332,9 +287,25 @@ def export(what: str, scope: str, fmt: str, output: Path | None) -> None:
     show_default="2 x CPUs + 1",
     help="gunicorn worker processes.",
 )
+@click.option(
+    "--threads",
+    type=click.IntRange(1, 1024),
+    default=32,
+    show_default=True,
+    help="Request threads per gthread worker; a slow client holds one while it sends.",
+)
+@click.option(
+    "--worker-class",
+    type=click.Choice(["gthread", "sync"]),
+    default="gthread",
+    show_default=True,
+    help="sync: a request per process, only behind a buffering proxy.",
+)
 @click.option("--debug", is_flag=True, help="Flask's development server with the reloader.")
 @with_appcontext
-def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None:
+def serve(
+    host: str | None, port: int | None, workers: int, threads: int, worker_class: str, debug: bool
+) -> None:
     """Serve the web app under gunicorn (or Flask's reloader with --debug)."""
     config = current_app.config
     host = host or config["HOST"]
@@ -347,64 +318,11 @@ def serve(host: str | None, port: int | None, workers: int, debug: bool) -> None
         app.debug = True
         run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)
         return
-    click.echo(f"Arena on http://{host}:{port}/ ({workers} gunicorn workers)")
-    os.execvp(
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--workers",
-            str(workers),
-            "--bind",
-            f"{host}:{port}",
-            "--access-logfile",
-            "-",
-            "arena.wsgi:app",
-        ],
-    )
+    from arena.gunicorn_conf import command_line  # gunicorn's argv and hooks, /metrics folder
 
-
-@click.command("import-votes")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--competition",
-    metavar="SLUG",
-    help="Competition of every vote (default: each row's competition column).",
-)
-@with_appcontext
-def import_votes(file: Path, competition: str | None) -> None:
-    """Import battles from a public arena dump (CSV, JSON or JSON Lines), all or nothing.
-
-    Columns: model_a, model_b (model slug or name), winner (model_a, model_b, tie or
-    tie (bothbad)); optional tstamp or timestamp (unix seconds or ISO 8601), prompt (key or
-    text) and competition (slug). Every row is checked first: any problem is reported, with
-    row numbers, and nothing is written. The votes are then appended in file order and every
-    Elo and record updated as if they had been cast live.
-    """
-    import time
-    from dataclasses import replace
-
-    from arena.services.imports.apply import apply_votes
-    from arena.services.imports.read import read_votes
-    from arena.services.imports.validate import validate_votes
-
-    started = time.perf_counter()
-    db = get_db()
-    try:
-        votes = validate_votes(db, read_votes(file), competition=competition)
-        with click.progressbar(
-            length=votes.rows,
-            label=f"Importing {votes.rows} votes",
-            show_pos=True,
-            show_eta=True,
-            file=sys.stderr,
-        ) as bar:
-            report = apply_votes(db, votes, k=current_app.config["ELO_K"], progress=bar.update)
-    except ArenaError as exc:
-        _fail(exc)
-    # The time from reading the file to the commit, not just the writing.
-    click.echo(replace(report, elapsed_s=time.perf_counter() - started).summary())
+    click.echo(f"Arena on http://{host}:{port}/ ({workers} gunicorn {worker_class} workers)")
+    argv = command_line(host, port, workers, threads, worker_class)
+    os.execvp(argv[0], argv)
 
 
 @click.group("api-key")
@@ -443,6 +361,8 @@ def api_key_revoke(name: str) -> None:
 
 def register_cli(app: Flask) -> None:
     """Attach the arena commands to the app's CLI (used by both `arena` and `flask`)."""
+    from arena.cli_data import export, import_votes
+
     for command in (
         db_group,
         seed,

@@ -85,6 +85,10 @@ def _publishing(settings: dict[str, Any], overrides: dict[str, Any]) -> None:
         raise ConfigError(f"ARENA_PUBLISH_MAX_STALE must be more than 0 seconds, got {stale}.")
     if settings["PUBLISH_POLL"] is None:
         settings["PUBLISH_POLL"] = min(5.0, stale / 4)
+    if settings["DUMP_EVERY"] < 0:
+        raise ConfigError(
+            f"ARENA_DUMP_EVERY must be 0 (no dumps) or more seconds, got {settings['DUMP_EVERY']}."
+        )
     poll = settings["PUBLISH_POLL"]
     if not 0 < poll < stale:
         raise ConfigError(
@@ -159,6 +163,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "ARENA_ENV": "production" if production else "development",
         "DATABASE_URL": env.get("ARENA_DATABASE_URL") or f"sqlite:///{instance / 'arena.db'}",
         "MEDIA_DIR": env.get("ARENA_MEDIA_DIR") or str(instance / "media"),
+        # SQLite's PRAGMA synchronous: full syncs the WAL at every commit, so an acknowledged
+        # vote survives a power loss; normal only survives a process crash (arena.db).
+        "SQLITE_SYNCHRONOUS": env.get("ARENA_SQLITE_SYNCHRONOUS", "full").lower(),
         "ADMIN_PASSWORD": env.get("ARENA_ADMIN_PASSWORD"),
         "ELO_K": _float("ARENA_ELO_K", 32.0),
         "BATTLE_TTL": dt.timedelta(seconds=_float("ARENA_BATTLE_TTL", 3600)),
@@ -180,6 +187,10 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IP_RATE_LIMIT": env.get("ARENA_IP_RATE_LIMIT", "600/minute"),
         "ADMIN_LOGIN_RATE_LIMIT": env.get("ARENA_ADMIN_LOGIN_RATE_LIMIT", "10/minute"),
         "REDIS_URL": env.get("ARENA_REDIS_URL"),
+        # A message broker /healthz checks when set (no arena code uses one yet).
+        "BROKER_URL": env.get("ARENA_BROKER_URL") or None,
+        # A bearer token GET /metrics requires when set (None: /metrics is public).
+        "METRICS_TOKEN": env.get("ARENA_METRICS_TOKEN") or None,
         # Rate-limit counts shared by this machine's workers when there is no Redis (None: a
         # file per database in the instance folder, settled below).
         "LIMITS_DB": env.get("ARENA_LIMITS_DB") or None,
@@ -202,6 +213,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         # poll interval is settled with the bound (None: its default).
         "PUBLISH_AFTER_VOTES": _integer("ARENA_PUBLISH_AFTER_VOTES", 100),
         "PUBLISH_MAX_STALE": _float("ARENA_PUBLISH_MAX_STALE", 60.0),
+        # Seconds between static dumps the background publisher writes (0: never).
+        "DUMP_EVERY": _float("ARENA_DUMP_EVERY", 3600.0),
         "PUBLISH_POLL": _optional_float("ARENA_PUBLISH_POLL"),
         "PUBLISH_BOOTSTRAP": _integer("ARENA_PUBLISH_BOOTSTRAP", 1000),
         # Matchmaking (arena.services.voting.matchmaking): the policy, and how long a process
@@ -249,6 +262,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     _publishing(settings, overrides)
     _new_voters(settings, overrides)
     _matchmaking(settings)
+    synchronous = settings["SQLITE_SYNCHRONOUS"] = str(settings["SQLITE_SYNCHRONOUS"]).lower()
+    if synchronous not in ("full", "normal"):
+        raise ConfigError(f"ARENA_SQLITE_SYNCHRONOUS must be full or normal, got {synchronous!r}.")
     if settings["ELO_K"] <= 0:
         raise ConfigError(f"ARENA_ELO_K must be positive, got {settings['ELO_K']}.")
     return settings

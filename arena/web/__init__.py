@@ -7,7 +7,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     """Attach every blueprint and the template helpers they share."""
-    from arena.web import admin, api, arena, catalog, docs, leaderboards, openai, pages
+    from arena.web import admin, api, arena, catalog, docs, leaderboards, openai, ops, pages
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(leaderboards.bp)
@@ -18,3 +18,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(openai.bp)
     app.register_blueprint(docs.bp)
     app.register_blueprint(admin.bp)
+    ops.init_app(app)  # /healthz, /metrics and the request metrics' hooks
