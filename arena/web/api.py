@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from werkzeug.wsgi import wrap_file
 
 from arena.db import storable
 from arena.errors import NotFound, UnsupportedMediaType, ValidationError, quoted
 from arena.models import utcnow
 from arena.ratings.outcomes import CHOICES
-from arena.services import exports
+from arena.services import dumps, exports
 from arena.services.leaderboards import boards
 from arena.services.voting import proof, voters
 from arena.services.voting.battles import IssuedBattle, issue_battle
 from arena.services.voting.matchmaking import MatchmakingSettings
-from arena.services.voting.recording import (
-    GroupVoteResult,
-    SideResult,
-    VoteResult,
-    VoteRules,
-    parse_ranking,
-    record_ranking,
-    record_vote,
-)
-from arena.web.bodies import request_json
+from arena.services.voting.ranking import GroupVoteResult, parse_ranking, record_ranking
+from arena.services.voting.recording import SideResult, VoteResult, VoteRules, record_vote
+from arena.web.bodies import refuse_unknown_fields, request_json
 from arena.web.db import get_db, get_session
 from arena.web.security import first_use, voting_limits
 from arena.web.voters import current_voter, remember_voter, request_address_hash, request_voter
@@ -40,12 +36,14 @@ MAX_SNAPSHOT_ID = 2**31 - 1
 _DIGITS = re.compile(r"[0-9]{1,10}")
 
 
-def json_body(*, required: bool) -> dict[str, Any]:
-    """The request's JSON object; an empty body is ``{}`` unless ``required``.
+def json_body(*, required: bool, fields: tuple[str, ...]) -> dict[str, Any]:
+    """The request's JSON object, with no field but ``fields``; an empty body is ``{}``
+    unless ``required``.
 
     Raises:
         UnsupportedMediaType: the body was sent with a content type other than JSON.
-        ValidationError: the body is not a JSON object (or is nested too deeply).
+        ValidationError: the body is not a JSON object (or is nested too deeply), or has a
+            field not in ``fields`` (``field`` names the first).
     """
     if request.mimetype and not request.is_json:
         # A cross-site HTML form can only send form encodings or text/plain: demanding JSON
@@ -62,6 +60,7 @@ def json_body(*, required: bool) -> dict[str, Any]:
     body = request_json()
     if not isinstance(body, dict):
         raise ValidationError("the request body must be a JSON object")
+    refuse_unknown_fields(body, fields)
     return body
 
 
@@ -125,7 +124,7 @@ def vote_json(result: VoteResult) -> dict[str, Any]:
 @voting_limits("battles")
 def create_battle() -> Any:
     """Issue a battle for this voter: ``{competition?: slug, size?: 2|4}`` → 201."""
-    body = json_body(required=False)
+    body = json_body(required=False, fields=("competition", "size"))
     size = body.get("size", 2)
     if size not in (2, 4) or isinstance(size, bool):
         raise ValidationError(
@@ -159,7 +158,7 @@ def create_battle() -> Any:
 def vote(token: str) -> Any:
     """Vote on a battle: ``{winner: left|right|tie|both_bad}`` (two images), or ``{best: 0-3}``
     or ``{ranking: [[i], [j, k], [l]]}`` (best of four) → 200 with the reveal."""
-    body = json_body(required=True)
+    body = json_body(required=True, fields=("winner", "best", "ranking"))
     if len(token) > MAX_TOKEN_LENGTH:
         raise NotFound("no battle has this token", field="token")
     if "best" in body or "ranking" in body:
@@ -225,7 +224,7 @@ def verify_voter() -> Any:
 
     A request without a voter gets a new one (counted against its address's new-voter limit).
     """
-    body = json_body(required=True)
+    body = json_body(required=True, fields=("altcha",))
     if "altcha" not in body:
         raise ValidationError(
             "altcha is required: the base64 solution of GET /api/v1/voters/challenge",
@@ -269,11 +268,70 @@ def leaderboard(scope: str) -> Any:
     return jsonify(exports.leaderboard_document(b))
 
 
+#: Vote ids are 64-bit keys; the largest page of ``GET /votes?limit=``.
+MAX_VOTE_ID, MAX_VOTE_PAGE = exports.MAX_VOTE_ID, exports.MAX_PAGE
+_NO_DUMP = "no dump has been written yet (`arena dump`, or the background publisher)"
+
+
 @bp.get("/votes")
 def votes() -> Any:
-    """The vote log (append-only), voters pseudonymous: ``?format=csv|json``."""
+    """The vote log (append-only), voters pseudonymous: ``?format=csv|json``, paged with
+    ``?after=<vote id>&limit=<n>`` (default: every vote after ``after``).
+
+    Streamed: the rows are read in batches and written as they are read (see
+    arena.services.exports), so a worker's memory does not grow with the log. A page is
+    planned first, so the ``Link: <…>; rel="next"`` header (and the JSON ``next_after``) can
+    name the next one; with neither, the log was read to its end.
+    """
     fmt = _format()
-    frame = exports.votes_frame(get_session(), current_app.config["SECRET_KEY"])
+    after = exports.check_count(request.args.get("after"), "after", low=0, high=MAX_VOTE_ID)
+    limit = exports.check_count(request.args.get("limit"), "limit", low=1, high=MAX_VOTE_PAGE)
+    db = get_db()
+    page = exports.plan_page(get_session(), after=after or 0, limit=limit)
+    batches = exports.page_batches(db.session, current_app.config["SECRET_KEY"], page)
     if fmt == "csv":
-        return _csv_response(exports.frame_to_csv(frame), "votes.csv")
-    return jsonify(exports.votes_document(frame))
+        response = Response(exports.csv_chunks(batches), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="votes.csv"'
+    else:
+        chunks = exports.json_chunks(batches, next_after=page.next_after)
+        response = Response(chunks, mimetype="application/json")
+    if page.next_after is not None:
+        query = {"format": fmt, "after": page.next_after, "limit": limit}
+        response.headers["Link"] = f'<{url_for("api.votes", **query)}>; rel="next"'
+    return response
+
+
+@bp.get("/dumps")
+def dumps_index() -> Any:
+    """The latest static dump's manifest, with each file's URL (404 before the first)."""
+    manifest = dumps.read_manifest(dumps.dump_folder(current_app.config["MEDIA_DIR"]))
+    if manifest is None:
+        raise NotFound(_NO_DUMP)
+    for item in manifest["files"]:
+        item["url"] = url_for("api.dump_file", name=item["name"])
+    return jsonify(manifest)
+
+
+@bp.get("/dumps/<name>")
+def dump_file(name: str) -> Any:
+    """One file of the latest static dump, as written (gzip): conditional and range requests
+    are answered from the file opened, so a dump replacing it meanwhile changes nothing."""
+    if name not in dumps.FILES:
+        raise NotFound(f"no dump file {quoted(name)}; the files are {', '.join(dumps.FILES)}")
+    path = dumps.dump_folder(current_app.config["MEDIA_DIR"]) / name
+    try:
+        file = open(path, "rb")  # noqa: SIM115 (closed by the response)
+    except FileNotFoundError:
+        raise NotFound(_NO_DUMP) from None
+    stat = os.fstat(file.fileno())
+    response = Response(
+        wrap_file(request.environ, file), mimetype="application/gzip", direct_passthrough=True
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.content_length = stat.st_size
+    response.last_modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC)
+    response.set_etag(f"{stat.st_ino:x}-{stat.st_mtime_ns:x}-{stat.st_size:x}")
+    response.cache_control.no_cache = True
+    return response.make_conditional(
+        request.environ, accept_ranges=True, complete_length=stat.st_size
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from arena.errors import ArenaError
+from arena.web import bodies
 
 
 def _wants_json() -> bool:
@@ -22,6 +23,7 @@ _OPENAI_TYPES = {
     403: "permission_error",
     404: "invalid_request_error",
     409: "invalid_request_error",
+    413: "invalid_request_error",
     429: "rate_limit_error",
 }
 
@@ -51,11 +53,18 @@ def respond(error: ArenaError) -> Any:
 
 
 def init_app(app: Flask) -> None:
-    """Register the handlers that turn errors into JSON or pages."""
+    """Register the handlers that turn errors into JSON or pages, and the body limits whose
+    413 they answer (``arena.web.bodies``)."""
+    bodies.init_app(app)
 
     @app.errorhandler(ArenaError)
     def _domain_error(error: ArenaError) -> Any:
         return respond(error)
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error: RequestEntityTooLarge) -> Any:
+        # Werkzeug's own text ("exceeds the capacity limit") does not say what the limit is.
+        return _respond(413, "request_entity_too_large", bodies.too_large_message())
 
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:

@@ -6,14 +6,47 @@ import base64
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from sqlalchemy.orm import Session
 
 from arena.errors import NotFound, ValidationError
 from arena.media import image_path
 from arena.services import api_keys, images
-from arena.web.bodies import request_json
+from arena.services.catalog.listing import get_model
+from arena.services.catalog.model_page import parameter_schema
+from arena.web.bodies import refuse_unknown_fields, request_json
 from arena.web.db import get_session
 
 bp = Blueprint("openai", __name__, url_prefix="/openai/v1")
+
+#: Fields of OpenAI's image request that are accepted and ignored on purpose: ``user`` (an id
+#: of the caller's end user, for OpenAI's abuse monitoring) has no bearing on the images, and
+#: OpenAI clients send it when their caller sets it.
+IGNORED_FIELDS = ("user",)
+
+
+def _image_request(session: Session) -> dict[str, Any]:
+    """The body, with the ignored fields taken out and no field the model does not take.
+
+    A missing or unknown model is left to ``images.generate_images`` to answer.
+
+    Raises:
+        ValidationError: not a JSON object, ``user`` not a string, or fields the model does
+            not take (``field`` names the first; the message lists them and the known ones).
+    """
+    body = request_json()
+    if not isinstance(body, dict):
+        raise ValidationError("the request body must be a JSON object")
+    if not isinstance(body.pop("user", ""), str):
+        raise ValidationError("user must be a string (an id of your end user)", field="user")
+    slug = body.get("model")
+    if isinstance(slug, str) and slug:
+        try:
+            model = get_model(session, slug)
+        except NotFound:
+            return body
+        known = ("model", *parameter_schema(model)["properties"], *IGNORED_FIELDS)
+        refuse_unknown_fields(body, known, taker=f"the model {model.slug}")
+    return body
 
 
 @bp.post("/images/generations")
@@ -25,9 +58,7 @@ def generations() -> Any:
     """
     session = get_session()
     key = api_keys.authenticate(session, request.headers.get("Authorization"))
-    body = request_json()
-    if body is None:
-        raise ValidationError("the request body must be a JSON object")
+    body = _image_request(session)
     result = images.generate_images(session, current_app.config, key, body)
     data = []
     for image in result.images:
