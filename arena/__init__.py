@@ -58,11 +58,19 @@ def _autopublish(app: Flask) -> None:
     """
     import atexit
 
+    from arena.services import dumps
     from arena.services.leaderboards.autopublish import BackgroundPublisher, PublishSettings
 
-    background = BackgroundPublisher(
-        app.extensions["arena.db"], PublishSettings.from_config(app.config)
+    db, config = app.extensions["arena.db"], app.config
+    # After a publication, the static dumps when the last is ARENA_DUMP_EVERY seconds old.
+    dump = (
+        dumps.publisher_hook(
+            db, config["MEDIA_DIR"], config["SECRET_KEY"], every=config["DUMP_EVERY"]
+        )
+        if config["DUMP_EVERY"] > 0
+        else None
     )
+    background = BackgroundPublisher(db, PublishSettings.from_config(config), after_publish=dump)
     app.extensions["arena.publisher"] = background
     app.before_request(background.ensure_running)
     atexit.register(background.stop, 2.0)

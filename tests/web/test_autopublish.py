@@ -89,6 +89,12 @@ def test_votes_over_http_are_published_in_the_background(voting_app, live_server
         board = published_board(client, None, timeout=MAX_STALE + 5)
         assert time.monotonic() - started < MAX_STALE + 2.0
         assert len([row for row in board["rows"] if row["bt_rating"] is not None]) == 2
+        # After its first publication the publisher writes the static dump (ARENA_DUMP_EVERY).
+        deadline = time.monotonic() + 20
+        while (dump := client.get("/api/v1/dumps")).status_code == 404:
+            assert time.monotonic() < deadline, "no dump after the first publication"
+            time.sleep(0.2)
+        assert dump.status_code == 200 and dump.json()["last_vote_id"] == first
 
         second = vote(client)
         assert second > first

@@ -22,7 +22,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -317,12 +317,22 @@ class Publisher:
         db: the database (the publisher opens its own sessions).
         settings: when and how to publish.
         holder: the lease holder's identity (default: ``hostname:pid:random``).
+        after_publish: called after each publication (it must not raise), e.g.
+            ``arena.services.dumps.publisher_hook``.
     """
 
-    def __init__(self, db: Database, settings: PublishSettings, holder: str | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: PublishSettings,
+        holder: str | None = None,
+        after_publish: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.lease = Lease(db, LEASE_NAME, holder)
+        #: Called after each publication, still holding the lease (the static dump).
+        self.after_publish = after_publish
         #: Seconds the last publication took: publishing starts that much before the bound.
         self.last_duration = 0.0
         self._unflagged = UnflaggedCount()
@@ -392,6 +402,8 @@ class Publisher:
             ", counts changed" if lag.recounted else "",
             lag.since.isoformat(),
         )
+        if self.after_publish is not None:
+            self.after_publish()
         return Cycle(Outcome.PUBLISHED, poll, lag, published)
 
     def run_forever(self, stop: threading.Event) -> None:
@@ -426,9 +438,15 @@ class BackgroundPublisher:
     CLI command ever publishes, and a forked child starts its own thread.
     """
 
-    def __init__(self, db: Database, settings: PublishSettings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: PublishSettings,
+        after_publish: Callable[[], None] | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.after_publish = after_publish
         self._pid: int | None = None
         self._stopped = False
         self._lock = threading.Lock()
@@ -443,7 +461,7 @@ class BackgroundPublisher:
             if self._pid == os.getpid() or self._stopped:
                 return
             self._stop = threading.Event()
-            publisher = Publisher(self.db, self.settings)
+            publisher = Publisher(self.db, self.settings, after_publish=self.after_publish)
             self._thread = threading.Thread(
                 target=self._run, args=(publisher, self._stop), name="arena-publisher", daemon=True
             )

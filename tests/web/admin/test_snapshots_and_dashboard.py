@@ -101,3 +101,21 @@ def test_admin_dashboard_counts_and_links(voting_admin, votes):
 
 def _seed_categories() -> list[dict]:
     return yaml.safe_load((ROOT / "seeds" / "categories.yaml").read_text())["categories"]
+
+
+def test_admin_dashboard_links_the_latest_data_dump(voting_admin, votes):
+    from arena.services import dumps
+
+    app = voting_admin.client.application
+    assert "No dump yet" in voting_admin.page("/admin/")
+    votes.cast(4, seed=3)
+    with app.app_context():
+        folder = dumps.dump_folder(app.config["MEDIA_DIR"])
+        dumps.write_dump(get_db(), folder, app.config["SECRET_KEY"])
+    html = voting_admin.page("/admin/")
+    assert _facts(html, "stat-dumps")["Last vote"] != ""
+    for name in ("votes.csv.gz", "votes.jsonl.gz", "leaderboards.csv.gz"):
+        assert f'href="/api/v1/dumps/{name}"' in html
+    response = voting_admin.client.get("/api/v1/dumps/votes.csv.gz")
+    response.close()  # the file is streamed from disk: close it
+    assert response.status_code == 200
