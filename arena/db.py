@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import logging
 import os
 import random
 import threading
@@ -18,13 +19,41 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from arena.errors import ArenaError
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+#: The values of ``ARENA_SQLITE_SYNCHRONOUS`` (SQLite's ``PRAGMA synchronous``), safest first.
+SQLITE_SYNCHRONOUS = ("full", "normal")
+
+
+class DatabaseUnavailable(ArenaError):
+    """The database cannot answer right now (down, restarting, unreachable, busy or out of
+    space): a 503 the client may retry shortly (``arena.web.db`` maps the driver's errors)."""
+
+    status = 503
+    code = "database_unavailable"
 
 
 class Database:
     """The engine and session factory for one database URL."""
 
-    def __init__(self, url: str, **engine_options: Any) -> None:
+    def __init__(
+        self, url: str, *, sqlite_synchronous: str = "full", **engine_options: Any
+    ) -> None:
+        """Create the engine of ``url`` (nothing connects yet).
+
+        Args:
+            url: the database URL.
+            sqlite_synchronous: SQLite's ``PRAGMA synchronous`` (see ``SQLITE_SYNCHRONOUS``).
+            engine_options: passed to ``create_engine``.
+
+        Raises:
+            ValueError: ``sqlite_synchronous`` is not one of ``SQLITE_SYNCHRONOUS``.
+        """
+        if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+            raise ValueError(f"sqlite_synchronous must be one of {SQLITE_SYNCHRONOUS}")
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -33,7 +62,9 @@ class Database:
             engine_options.setdefault("pool_pre_ping", True)
         self.engine: Engine = create_engine(self.url, **engine_options)
         if self.is_sqlite:
-            _configure_sqlite(self.engine)
+            _configure_sqlite(self.engine, sqlite_synchronous)
+        elif self.url.get_backend_name() == "postgresql":
+            _configure_postgresql(self.engine)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         #: Small per-process caches of rarely changing lookups (see services.voting.recording).
         self.cache: dict[str, Any] = {}
@@ -158,8 +189,14 @@ class Prepared:
             cursor.close()
 
 
-def _configure_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys and a busy timeout on every connection; we issue BEGIN ourselves.
+def _configure_sqlite(engine: Engine, synchronous: str = "full") -> None:
+    """WAL, foreign keys, ``synchronous`` and a busy timeout on every connection; we issue
+    BEGIN ourselves.
+
+    In WAL mode ``synchronous=FULL`` syncs the WAL at every commit, so a committed (and
+    acknowledged) vote survives a power loss or an OS crash; ``NORMAL`` syncs only at
+    checkpoints, which survives a killed process but may lose the last commits to a power
+    loss (see ``bench/durability.py`` for what FULL costs).
 
     pysqlite's own transaction handling starts transactions lazily and never for DDL, which
     breaks transactional migrations and makes lock acquisition unpredictable, so it is
@@ -175,7 +212,7 @@ def _configure_sqlite(engine: Engine) -> None:
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
@@ -185,6 +222,29 @@ def _configure_sqlite(engine: Engine) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """Every connection commits durably: ``synchronous_commit`` is at least ``on``.
+
+    The server default is ``on`` (a commit returns once its WAL is flushed to disk), but a
+    server, database or role setting of ``off`` would acknowledge votes that a crash of the
+    server can still lose. Such a connection is switched back to ``on`` (with a warning);
+    ``local``, ``remote_write`` and ``remote_apply`` are as durable locally and kept.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SHOW synchronous_commit")
+            (setting,) = cursor.fetchone()
+            if setting == "off":
+                log.warning("synchronous_commit is off on the server; the app turns it on")
+                cursor.execute("SET synchronous_commit TO on")
+        finally:
+            cursor.close()
+        dbapi_connection.commit()
 
 
 def storable(text: str) -> bool:

@@ -238,6 +238,10 @@ def run_backend(
         # Every vote counted (the full rating update), none capped or flagged as too fast.
         "ARENA_MIN_VOTE_MS": "0",
         "ARENA_DAILY_VOTE_CAP": "0",
+        # 16 load-generator voters from one address, none solving the proof of work: both
+        # defences are measured by bench/rigging.py, not here.
+        "ARENA_NEW_VOTERS_PER_ADDRESS": "off",
+        "ARENA_POW": "0",
         # As in production: one worker publishes snapshots in the background while the
         # votes flow, so the figures include whatever that costs the votes.
         "ARENA_AUTOPUBLISH": "1",

@@ -22,7 +22,7 @@ from arena.errors import NotFound, ValidationError
 from arena.generation import registry, router
 from arena.generation.base import ImageRequest, ProviderError
 from arena.generation.router import Route, Routed
-from arena.media import new_image_name, write_image
+from arena.media import StorageFull, new_image_name, write_image
 from arena.models import Competition, Model, Output, Prompt, ProviderOffering, utcnow
 
 #: Finished outputs are committed in batches at most this far apart, so an interrupted run
@@ -186,7 +186,9 @@ def run_jobs(
     Each output row records the provider that made it, the offering, latency, cost,
     attempts, status and error. Failed jobs are retried with backoff inside the run (see
     ``router.generate``); an output still failing is recorded as ``failed`` and retried by
-    the next run.
+    the next run. When the media folder's disk is full, the output is recorded as failed
+    (never ``done`` without its file), the jobs not yet started are cancelled and counted as
+    failed (they stay missing: the next run plans them), and the rest are still recorded.
 
     Args:
         session: committed as outputs finish (in batches, see ``COMMIT_EVERY_S``).
@@ -209,10 +211,17 @@ def run_jobs(
         )
 
     last_commit = time.monotonic()
+    full: StorageFull | None = None
+    not_started = 0
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures: dict[Future[Routed], Job] = {pool.submit(work, job): job for job in jobs}
         for future in as_completed(futures):
             job = futures[future]
+            if future.cancelled():
+                not_started += 1
+                if progress is not None:
+                    progress(1)
+                continue
             output = existing.get((job.prompt_id, job.model_id))
             if output is None:
                 output = Output(prompt_id=job.prompt_id, model_id=job.model_id, attempts=0)
@@ -227,14 +236,30 @@ def run_jobs(
                 report.failed += 1
                 report.errors.append(f"{job.request.model_id} / prompt {job.prompt_id}: {exc}")
             else:
-                _store(output, routed, media_dir)
-                report.done += 1
+                try:
+                    _store(output, routed, media_dir)
+                except StorageFull as exc:
+                    output.status = "failed"
+                    output.error = str(exc)
+                    output.attempts += routed.attempts
+                    output.updated_at = utcnow()
+                    report.failed += 1
+                    report.errors.append(f"{job.request.model_id} / prompt {job.prompt_id}: {exc}")
+                    if full is None:  # stop rendering (and paying for) images nowhere to go
+                        full = exc
+                        for other in futures:
+                            other.cancel()
+                else:
+                    report.done += 1
             if time.monotonic() - last_commit >= COMMIT_EVERY_S:
                 session.commit()
                 last_commit = time.monotonic()
             if progress is not None:
                 progress(1)
     session.commit()
+    if not_started:
+        report.failed += not_started
+        report.errors.append(f"{not_started} outputs not started: {full}")
     return report
 
 

@@ -2,16 +2,43 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from typing import Any
+
+from flask import Flask, current_app, g, make_response
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from arena.db import Database
+from arena.db import Database, DatabaseUnavailable
 
 
 def init_app(app: Flask) -> None:
-    """Create the app's Database and close the request's session when the context ends."""
-    database = Database(app.config["DATABASE_URL"])
+    """Create the app's Database, close the request's session when the context ends, and
+    answer a database that cannot serve (down, restarting, busy, full) with a 503."""
+    database = Database(
+        app.config["DATABASE_URL"],
+        sqlite_synchronous=app.config.get("SQLITE_SYNCHRONOUS", "full"),
+    )
     app.extensions["arena.db"] = database
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def _database_unavailable(error: Exception) -> Any:
+        # The DBAPI's OperationalError is the server's or the file's state (a dropped
+        # connection, a restart, a lock held too long, a full disk), not a bug of the
+        # request: the client gets a 503 it may retry, not an opaque 500.
+        from arena.web.errors import respond
+
+        app.logger.warning("database unavailable: %s", str(error).splitlines()[0])
+        response = make_response(
+            respond(
+                DatabaseUnavailable(
+                    "The database is unavailable right now. Please try again in a few seconds."
+                )
+            )
+        )
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

@@ -36,7 +36,7 @@ from sqlalchemy import func, or_, select
 
 from arena.db import Database
 from arena.generation.encoding import BATTLE_FORMAT, battle_variant, padded_length
-from arena.media import image_path
+from arena.media import StorageFull, image_path, storage
 from arena.models import Battle, BattleEntry, Competition, Output, Prompt, utcnow
 from arena.services.voting.matchmaking import playable
 
@@ -172,13 +172,20 @@ def claim(media_dir: str | Path, secret: str, source: VariantSource, image_key: 
 
 
 def _write_new(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically, never replacing an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write ``data`` to ``path`` atomically, never replacing an existing file.
+
+    Raises:
+        StorageFull: the disk is full (no partial temp file is left behind).
+    """
     tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")
-    tmp.write_bytes(data)
-    with contextlib.suppress(FileExistsError):
-        os.link(tmp, path)
-    os.unlink(tmp)
+    with storage(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            tmp.write_bytes(data)
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def add_to_pool(media_dir: str | Path, secret: str, source: VariantSource) -> Path:
@@ -305,10 +312,12 @@ class VariantWorker:
 
         Raises:
             TimeoutError: the variant was not ready in time.
+            StorageFull: the media folder's disk is full (a 503 for the voter).
             ValueError, OSError: the variant could not be made (the encoder's error).
         """
         fresh = not battle_file(self.media_dir, image_key).exists()
-        path = claim(self.media_dir, self.secret, source, image_key)
+        with storage(self.media_dir):
+            path = claim(self.media_dir, self.secret, source, image_key)
         if fresh and path is not None and self.settings.pool:
             self._refills.put(source)  # replace the variant just taken, soon
             self.ensure_running()
@@ -359,7 +368,7 @@ class VariantWorker:
         if len(_ready(pool_dir(self.media_dir, self.secret, source))) < self.settings.pool:
             try:
                 add_to_pool(self.media_dir, self.secret, source)
-            except (OSError, ValueError) as exc:
+            except (OSError, ValueError, StorageFull) as exc:
                 log.warning("no variant of output %s: %s", source.output_id, exc)
         return True
 
@@ -405,5 +414,5 @@ class VariantWorker:
                 if len(_ready(folder)) <= level:
                     try:
                         add_to_pool(self.media_dir, self.secret, source)
-                    except (OSError, ValueError) as exc:
+                    except (OSError, ValueError, StorageFull) as exc:
                         log.warning("no variant of output %s: %s", source.output_id, exc)

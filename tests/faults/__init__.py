@@ -1,0 +1,1 @@
+"""Fault tests: killed workers, a restarted database, a full disk (``pytest -m faults``)."""
