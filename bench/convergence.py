@@ -18,8 +18,12 @@ B evenly. A best-of-four voter picks image ``k`` with probability proportional t
 ``10**(r_k / 400)`` (noisy: uniformly at random), never a tie.
 
 State as on the server: ``met`` (comparisons voted per pair, a tie counts too) is updated at
-every vote; the ratings the policy sees are refitted (``bt.fit`` of the decisive votes, as the
-published fit) only every ``--refit-every`` votes, the background publisher's cadence.
+every vote; the ratings are refitted (``bt.fit`` of the decisive votes, as the published fit)
+only every ``--refit-every`` votes, the background publisher's cadence. Between two refits the
+``active`` rule (and best-of-4) learns from every vote (``Standing.with_outcomes``: an online
+Bayesian step per vote, a best-of-four vote as its three decisive wins; a tie moves no rating),
+as the service can from the votes it counts; ``--stale`` turns that off (ratings of the last
+refit only, the service before that update).
 
 Measure: at checkpoints (every 25 votes up to 2,000, every 50 up to 5,000, then every 100) the
 Bradley-Terry fit of the decisive votes is compared with the truth. "Votes to Kendall" is the
@@ -148,11 +152,12 @@ def run_policy(
     available = np.ones((n, args.prompts), dtype=bool)
     strength = 10.0 ** ((truth - truth.max()) / 400.0)
     wins = np.zeros((n, n), dtype=np.int64)
-    # The active rule keeps its covariance up to date vote by vote (Standing.with_votes); the
-    # others need none.
+    # The active rule keeps its covariance up to date vote by vote, and (unless --stale) its
+    # ratings too (Standing.with_outcomes), between refits; the others need neither.
     standing = mm.Standing.fresh(n)
     if rule != "active":
         standing = mm.Standing(standing.ratings, standing.met)
+    online = rule == "active" and not args.stale
     marks = checkpoints(budget)
     is_mark = np.zeros(budget + 1, dtype=bool)
     is_mark[marks] = True
@@ -171,11 +176,16 @@ def run_policy(
         noisy = u[0] < config.noisy
         if size == 2:
             a, b = models
+            score = 0.5  # a tie counts too
             if u[1] >= config.ties:
                 p = 0.5 if noisy else strength[a] / (strength[a] + strength[b])
                 winner, loser = (a, b) if u[2] < p else (b, a)
                 wins[winner, loser] += 1
-            standing = standing.with_votes(models[:1], models[1:])  # a tie counts too
+                score = float(winner == a)
+            if online:
+                standing = standing.with_outcomes([a], [b], [score])
+            else:
+                standing = standing.with_votes([a], [b])
         else:
             if noisy:
                 pick = int(u[2] * size)
@@ -185,7 +195,10 @@ def run_policy(
             winner = models[pick]
             others = models[:pick] + models[pick + 1 :]
             wins[winner, others] += 1
-            standing = standing.with_votes([winner] * (size - 1), others)
+            if online:
+                standing = standing.with_outcomes([winner] * (size - 1), others, [1.0] * (size - 1))
+            else:
+                standing = standing.with_votes([winner] * (size - 1), others)
         refit = vote % args.refit_every == 0
         if is_mark[vote] or refit:
             fitted = decisive_fit(wins, fitted)
@@ -262,6 +275,11 @@ def main() -> None:
     parser.add_argument("--max-votes", type=int, help="budget per trial (default 600/model)")
     parser.add_argument("--refit-every", type=int, default=100, help="votes between refits")
     parser.add_argument("--prompts", type=int, default=50)
+    parser.add_argument(
+        "--stale",
+        action="store_true",
+        help="active: ratings from the last refit only (no online update between refits)",
+    )
     parser.add_argument("--quick", action="store_true", help="6 trials")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()

@@ -23,7 +23,7 @@ refit). From ``C`` each pair ``(k, l)`` has a standard error of its gap ``s_kl``
 ``z_kl = |theta_k - theta_l| / s_kl``. A ranking is wrong where pairs are misordered, so what
 a vote should buy is certainty about the order of pairs still in doubt (small ``z``); a pair
 far apart and well measured needs nothing more. Each pair gets the weight ``g_kl =
-exp(-z_kl**2 / 2) * (1 + TOP_WEIGHT * max(t_k, t_l))``, where ``t_k`` stands for the chance
+exp(-DOUBT * z_kl**2) * (1 + TOP_WEIGHT * max(t_k, t_l))``, where ``t_k`` stands for the chance
 that model ``k`` is in the top ``TOP`` (1 for a model ranked there, ``exp(-z**2 / 2)`` of its
 gap to the ``TOP``-th model otherwise): the order of the top of the board is what visitors
 read first, so doubts there weigh more. One more vote between ``i`` and ``j`` lowers every
@@ -36,6 +36,13 @@ common opponent) as well as directly, and leaves settled pairs alone (a vote bet
 models is nearly foregone, ``w`` small); as ``met`` grows the variances shrink and the choice
 moves on, even between two refits of the ratings (``met`` counts every vote, the ratings are
 refitted now and then).
+
+**Fresh ratings between refits.** :meth:`Standing.with_outcomes` learns from each counted
+vote as it comes: one Bayesian online step (Laplace / extended Kalman) moves the ratings
+toward the winner by ``C d (y - p) / (1 + w s**2)`` and shrinks ``C`` by the same rank-one
+update as :meth:`Standing.with_votes`, ``O(n**2)`` per vote and no refit; it tracks the
+published fit within a few points. The next refit (:meth:`Standing.with_ratings`) puts the
+ratings back on the fit.
 
 **Best of four** (``size=4``): the voter picks the best of four images, a multinomial logit
 choice among them. To first order its information about ``theta`` lowers the weighted
@@ -55,12 +62,16 @@ cannot freeze the board).
 positions shown). The prompt is uniformly random among the prompts available to every chosen
 model, so in expectation each pair is balanced over its common prompts.
 
-**What to expect** (``bench/convergence.py``: 21 or 40 models, 10-25% ties, 0-20% random
-voters). Pairwise, ``active`` needs about 0.65-0.9x the votes of ``least-met`` to reach a
-Kendall tau of 0.85 with the truth and stay there: pairwise comparisons leave little to gain,
-since even the best fixed allocation of votes over pairs, chosen knowing the true ratings,
-saves only 10-20% against an even one. Best-of-four needs about 0.3-0.5x: one vote is three
-decisive comparisons and never a tie.
+**What to expect** (``bench/convergence.py``, 18 paired trials per config: 21 or 40 models,
+10-25% ties, 0-20% random voters; a config's median ratio is noisy, about +-0.1). Pairwise,
+``active`` needs 0.50-0.85x the votes of ``least-met`` to reach a Kendall tau of 0.85 with
+the truth and stay there (geometric mean 0.69x over the 8 configs; 0.75x before the online
+update and ``DOUBT``): pairwise comparisons leave little to gain, since a vote
+between close models teaches at most about 15% more than one between random models and the
+best fixed allocation of votes over models saves a few percent more. Its top 3 in order:
+0.83-1.05x where ``least-met`` reaches it within the budget (it mostly does not). Best-of-four
+needs 0.34-0.58x for Kendall (geometric mean 0.42x; one vote is three decisive comparisons
+and never a tie), 0.56-0.75x for the top 3 where ``least-met`` reaches it.
 
 **Cost.** ``choose`` is ``O(n**3)`` with small constants (about 0.1 ms for 40 models with 50
 prompts; ``bench/convergence.py`` measures it); ``least-met`` and ``uniform`` are ``O(n**2)``.
@@ -86,6 +97,9 @@ EXPLORE = 0.1
 TOP = 3
 #: ... by this factor (1 + TOP_WEIGHT for a pair with a model surely in the top).
 TOP_WEIGHT = 4.0
+#: The weight of a pair's doubt is ``exp(-DOUBT * z**2)`` (sharper than the normal density's
+#: ``exp(-z**2 / 2)``: measured better for both criteria of ``bench/convergence.py``).
+DOUBT = 1.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -134,6 +148,42 @@ class Standing:
                 u = cov[:, i] - cov[:, j]
                 cov -= np.multiply.outer(u, u * (w / (1.0 + w * float(u[i] - u[j]))))
         return Standing(self.ratings, met, cov)
+
+    def with_outcomes(
+        self, models_a: np.ndarray, models_b: np.ndarray, scores: np.ndarray
+    ) -> Standing:
+        """A copy with the votes ``models_a[k]`` vs ``models_b[k]`` counted *and learnt from*:
+        ``scores[k]`` is 1 when ``models_a[k]`` won, 0 when it lost, 0.5 for a tie.
+
+        Each vote is one step of a Bayesian online (Laplace / extended Kalman) update of the
+        log-odds ``theta`` and their covariance ``C``, in order, ``O(n**2)`` each and no
+        refit: with ``d = e_a - e_b``, ``p`` the chance that ``a`` wins at the current
+        ratings, ``w = p (1 - p)`` and ``s**2 = d^T C d``,
+        ``theta += C d (y - p) / (1 + w s**2)`` and ``C -= w C d d^T C / (1 + w s**2)``.
+        The ratings therefore follow the votes between two refits of the published fit
+        (:meth:`with_ratings` puts them back on it). A tie is counted in ``met`` and ``C``
+        as :meth:`with_votes` does (as :func:`laplace_covariance` counts it) but moves no
+        rating: the published fit leaves ties out. The ratings' mean does not move.
+        """
+        a = np.ravel(models_a).tolist()
+        b = np.ravel(models_b).tolist()
+        y = np.ravel(np.asarray(scores, dtype=np.float64)).tolist()
+        if not len(a) == len(b) == len(y):
+            raise ValueError("models_a, models_b and scores must have the same length")
+        met = self.met.copy()
+        theta = np.asarray(self.ratings, dtype=np.float64) * bt._NAT
+        cov = laplace_covariance(self.ratings, self.met) if self.cov is None else self.cov.copy()
+        for i, j, score in zip(a, b, y, strict=True):
+            met[i, j] += 1
+            met[j, i] += 1
+            p = 1.0 / (1.0 + math.exp(float(theta[j] - theta[i])))
+            w = p * (1.0 - p)
+            u = cov[:, i] - cov[:, j]  # C d
+            k = 1.0 / (1.0 + w * float(u[i] - u[j]))
+            if score != 0.5:
+                theta += u * ((score - p) * k)
+            cov -= np.multiply.outer(u, u * (w * k))
+        return Standing(theta / bt._NAT, met, cov)
 
     def with_ratings(self, ratings: np.ndarray) -> Standing:
         """A copy with refitted ``ratings`` and their covariance (``met`` shared)."""
@@ -306,8 +356,8 @@ def _pair_values(standing: Standing) -> tuple[np.ndarray, np.ndarray, np.ndarray
     g = np.subtract.outer(theta, theta)
     g *= g
     g /= var
-    g *= -0.5
-    g = np.exp(g, out=g)  # exp(-z**2 / 2): doubt about the pair's order
+    g *= -DOUBT
+    g = np.exp(g, out=g)  # exp(-DOUBT z**2): doubt about the pair's order
     if n > TOP:  # doubts about the top weigh more
         ref = int(np.argpartition(-theta, TOP - 1)[TOP - 1])  # the TOP-th model
         below = np.maximum(theta[ref] - theta, 0.0)

@@ -10,6 +10,7 @@ import pytest
 
 from arena.ratings import bradley_terry as bt
 from arena.ratings import matchmaking as mm
+from arena.ratings.pairs import Cells
 
 SIZES = (2, 4)
 
@@ -291,3 +292,68 @@ def test_cached_covariance_follows_votes_and_refits() -> None:
         assert [mm.choose(cached, available, a, size=size) for _ in range(50)] == [
             mm.choose(plain, available, b, size=size) for _ in range(50)
         ]
+
+
+def gap_variance(st: mm.Standing, i: int, j: int) -> float:
+    """``Var(theta_i - theta_j)`` from a standing's covariance."""
+    assert st.cov is not None
+    return float(st.cov[i, i] + st.cov[j, j] - 2.0 * st.cov[i, j])
+
+
+def test_with_outcomes_moves_toward_the_winner_and_shrinks_the_variance() -> None:
+    st = mm.Standing.fresh(4).with_ratings(np.array([1050.0, 1000.0, 980.0, 970.0]))
+    later = st.with_outcomes(np.array([1]), np.array([0]), np.array([1.0]))  # 1 beats 0
+    assert st.met.sum() == 0 and st.ratings[1] == 1000.0  # the original is untouched
+    assert later.met[0, 1] == later.met[1, 0] == 1 and later.met.sum() == 2
+    assert later.ratings[1] > 1000.0 and later.ratings[0] < 1050.0
+    assert later.ratings.mean() == pytest.approx(st.ratings.mean(), abs=1e-9)
+    assert gap_variance(later, 0, 1) < gap_variance(st, 0, 1)
+    # The surprise matters: the underdog's win moves the ratings more than the favourite's.
+    expected = st.with_outcomes(np.array([0]), np.array([1]), np.array([1.0]))
+    assert later.ratings[1] - 1000.0 > expected.ratings[0] - 1050.0 > 0.0
+    # A tie counts in met and the covariance exactly as with_votes, and moves no rating.
+    tie = st.with_outcomes(np.array([2, 0]), np.array([3, 1]), np.array([0.5, 0.5]))
+    counted = st.with_votes(np.array([2, 0]), np.array([3, 1]))
+    np.testing.assert_allclose(tie.ratings, st.ratings, rtol=0, atol=1e-9)
+    np.testing.assert_array_equal(tie.met, counted.met)
+    np.testing.assert_allclose(tie.cov, counted.cov, rtol=1e-12)
+    with pytest.raises(ValueError, match="same length"):
+        st.with_outcomes(np.array([0, 1]), np.array([2, 3]), np.array([1.0]))
+
+
+def test_with_outcomes_without_a_cached_covariance_computes_it() -> None:
+    st = standing([1100.0, 1000.0, 900.0], {(0, 1): 5, (1, 2): 3})
+    cached = mm.Standing(st.ratings, st.met, mm.laplace_covariance(st.ratings, st.met))
+    a = st.with_outcomes(np.array([2]), np.array([0]), np.array([1.0]))
+    b = cached.with_outcomes(np.array([2]), np.array([0]), np.array([1.0]))
+    np.testing.assert_allclose(a.ratings, b.ratings, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(a.cov, b.cov, rtol=1e-12)
+
+
+def test_with_outcomes_tracks_the_fit_on_simulated_votes() -> None:
+    # Votes from known ratings, learnt one at a time with no refit: the online ratings stay
+    # within a few points of the Bradley-Terry fit of the same (decisive) votes, and their
+    # covariance close to the fit's Laplace covariance; both are near the truth.
+    rng = np.random.default_rng(19)
+    n = 8
+    truth = rng.normal(1000.0, 150.0, n)
+    st = mm.Standing.fresh(n)
+    wins = np.zeros((n, n), dtype=np.int64)
+    for _ in range(3000):
+        i, j = rng.choice(n, 2, replace=False)
+        if rng.random() < 0.15:
+            st = st.with_outcomes([i], [j], [0.5])  # a tie: counted, not fitted
+            continue
+        won = rng.random() < 1.0 / (1.0 + 10.0 ** ((truth[j] - truth[i]) / 400.0))
+        wins[(i, j) if won else (j, i)] += 1
+        st = st.with_outcomes([i], [j], [float(won)])
+    iu, ju = np.triu_indices(n, 1)
+    cells = Cells(iu, ju, wins[iu, ju], wins[ju, iu], np.zeros(iu.size, dtype=np.int64), n)
+    fitted = bt.fit(cells)
+    assert np.abs(st.ratings - fitted).max() < 5.0
+    laplace = mm.laplace_covariance(fitted, st.met)
+    assert np.abs(st.cov - laplace).max() < 0.02 * np.abs(laplace).max()
+    # Within 3.5 standard errors of the truth (less its mean, which the data cannot see).
+    err = (st.ratings - st.ratings.mean()) - (truth - truth.mean())
+    gaps = np.array([gap_variance(st, k, (k + 1) % n) for k in range(n)]) ** 0.5 / bt._NAT
+    assert np.all(np.abs(err) < 3.5 * gaps)

@@ -11,10 +11,12 @@ module feeds it from the database and turns its answer into outputs:
   shown (then the least met).
 - **What the policy knows** (:class:`arena.ratings.matchmaking.Standing`): the ratings of the
   competition's last published snapshot (the background publisher refits them every
-  ``ARENA_PUBLISH_AFTER_VOTES`` votes; a model not yet published sits at the anchor) and how
-  often each pair has been compared, counted when a vote is counted (``matchups``, written
-  by the vote path: :func:`count_comparisons`), not when a battle is issued, so abandoned
-  battles do not skew it.
+  ``ARENA_PUBLISH_AFTER_VOTES`` votes; a model not yet published sits at the anchor), moved
+  on by the counted votes since that snapshot (at most the last ``MAX_REPLAY``; one online
+  Bayesian step each, ``Standing.with_outcomes``), and how often each pair has been compared,
+  counted when a vote is counted (``matchups``, written by the vote path:
+  :func:`count_comparisons`), not when a battle is issued, so abandoned battles do not skew
+  it.
 - **Cheap state.** A process reads the table of outputs, the ratings and the counts once per
   ``ARENA_MATCHMAKING_TTL`` seconds (2 s) per competition and keeps them in ``db.cache``; the
   battles it issues in between are counted into its copy as if voted, so a burst of battles
@@ -51,12 +53,17 @@ from arena.models import (
     Scope,
     Snapshot,
     SnapshotRow,
+    Vote,
 )
 from arena.ratings import bradley_terry as bt
 from arena.ratings import matchmaking as policy
+from arena.ratings.elo import SCORE_A
+from arena.services.counting import counted_votes
 
 #: Seconds a process reuses what it read for a competition's matchmaking.
 DEFAULT_TTL = 2.0
+#: Most counted votes since the last snapshot a read replays into the ratings (the latest).
+MAX_REPLAY = 1000
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,21 @@ _RATINGS = Prepared(
         SnapshotRow.snapshot_id == _LATEST_SNAPSHOT
     )
 )
+_SINCE = Prepared(
+    # The competition's counted votes after its last snapshot, newest first (then reversed).
+    select(Vote.model_a_id, Vote.model_b_id, Vote.winner)
+    .where(
+        Vote.competition_id == bindparam("c"),
+        Vote.id
+        > func.coalesce(
+            select(Snapshot.last_vote_id).where(Snapshot.id == _LATEST_SNAPSHOT).scalar_subquery(),
+            0,
+        ),
+        counted_votes(),
+    )
+    .order_by(Vote.id.desc())
+    .limit(MAX_REPLAY)
+)
 _MET = Prepared(
     select(Matchup.model_lo_id, Matchup.model_hi_id, Matchup.battles).where(
         Matchup.competition_id == bindparam("c")
@@ -182,8 +204,41 @@ def _read_field(conn: Connection, competition_id: int) -> _Field:
     texts = {row[0]: tuple(row[1:]) for row in _PROMPTS.execute(conn, {"c": competition_id})}
     prompts = [texts[int(p)] for p in prompt_ids]
     return _Field(
-        model_ids, prompt_ids, output, prompts, policy.Standing(ratings, met), time.monotonic()
+        model_ids,
+        prompt_ids,
+        output,
+        prompts,
+        _standing(conn, competition_id, model_ids, ratings, met),
+        time.monotonic(),
     )
+
+
+def _standing(
+    conn: Connection,
+    competition_id: int,
+    model_ids: np.ndarray,
+    ratings: np.ndarray,
+    met: np.ndarray,
+) -> policy.Standing:
+    """The published ratings moved on by the counted votes since their snapshot (``met``
+    already counts those votes: they are taken out, then learnt from in order)."""
+    n = len(model_ids)
+    since = _SINCE.execute(conn, {"c": competition_id})[::-1] if n >= 2 else []
+    if not since:
+        return policy.Standing(ratings, met)
+    a_ids = np.array([row[0] for row in since], dtype=np.int64)
+    b_ids = np.array([row[1] for row in since], dtype=np.int64)
+    a = np.clip(np.searchsorted(model_ids, a_ids), 0, n - 1)
+    b = np.clip(np.searchsorted(model_ids, b_ids), 0, n - 1)
+    known = (model_ids[a] == a_ids) & (model_ids[b] == b_ids)
+    scores = np.array([SCORE_A.get(row[2], 0.5) for row in since], dtype=np.float64)
+    a, b, scores = a[known], b[known], scores[known]
+    before = met.copy()
+    np.subtract.at(before, (a, b), 1)
+    np.subtract.at(before, (b, a), 1)
+    before = np.maximum(before, 0)
+    standing = policy.Standing(ratings, before).with_ratings(ratings)
+    return standing.with_outcomes(a, b, scores) if len(a) else standing
 
 
 def _field(conn: Connection, db: Database, competition_id: int, ttl: float) -> _Field:

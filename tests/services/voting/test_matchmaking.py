@@ -14,6 +14,7 @@ from arena.models import (
     Battle,
     Competition,
     Matchup,
+    Model,
     Output,
     Scope,
     Snapshot,
@@ -108,6 +109,35 @@ def test_the_policy_reads_the_published_ratings_and_the_counts(db, voting_app):
     assert sum(counts.values()) == 60 == met.sum() // 2
     for (lo, hi), n in counts.items():
         assert met[index[lo], index[hi]] == met[index[hi], index[lo]] == n
+
+
+def test_votes_since_the_snapshot_move_the_ratings_the_policy_sees(db, voting_app):
+    rng = random.Random(6)
+    voters = [ensure_voter(db, None) for _ in range(10)]
+    for i in range(40):
+        _vote(db, MatchmakingSettings(ttl=0.0), voters[i % 10], rng, rng.choice(["left", "right"]))
+    with db.session() as session:
+        publish_snapshots(session, rounds=0, seed=1, min_battles=1, k=32)
+        competition_id = session.scalar(
+            select(Competition.id).where(Competition.slug == COMPETITION)
+        )
+    with db.engine.connect() as conn:
+        at_snapshot = matchmaking._read_field(conn, competition_id)
+    # After the snapshot, the left image wins every vote: its models move up at the next read.
+    winners = Counter()
+    for i in range(30):
+        result = _vote(db, MatchmakingSettings(ttl=0.0), voters[i % 10], rng, "left")
+        winners[result.left.model_id] += 1
+    with db.engine.connect() as conn:
+        later = matchmaking._read_field(conn, competition_id)
+    with db.session() as session:
+        slugs = dict(session.execute(select(Model.slug, Model.id)).all())
+    index = {m: i for i, m in enumerate(later.model_ids.tolist())}
+    moved = later.standing.ratings - at_snapshot.standing.ratings
+    top = index[slugs[winners.most_common(1)[0][0]]]
+    assert moved[top] > 0
+    # The counts include the new votes once (taken out, then learnt from).
+    assert later.standing.met.sum() // 2 == 70 == at_snapshot.standing.met.sum() // 2 + 30
 
 
 def test_a_process_reuses_its_reads_and_spreads_a_burst_over_pairs(db, voter):
