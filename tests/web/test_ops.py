@@ -97,6 +97,43 @@ def test_healthz_names_an_unreachable_database(backend, tmp_path):
     app.extensions["arena.db"].engine.dispose()
 
 
+def test_healthz_checks_a_configured_broker_and_names_it_when_down(app, database_url, tmp_path):
+    """With ARENA_BROKER_URL set, a broker that is down is a 503 naming ``broker``; the same
+    app with the broker up (the local Redis) is healthy."""
+
+    def health(broker: str) -> httpx.Response:
+        configured = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "test-secret",
+                "DATABASE_URL": database_url,
+                "MEDIA_DIR": str(tmp_path / "media"),
+                "LIMITS_DB": str(tmp_path / "ratelimits.db"),
+                "BROKER_URL": broker,
+            }
+        )
+        try:
+            return configured.test_client().get("/healthz")
+        finally:
+            configured.extensions["arena.db"].engine.dispose()
+
+    down = health(f"redis://127.0.0.1:{_free_port()}/0")
+    assert down.status_code == 503 and down.json["failing"] == ["broker"]
+    assert down.json["checks"]["broker"]["ok"] is False and down.json["checks"]["broker"]["error"]
+    redis_up = socket.socket()
+    try:
+        redis_up.settimeout(1)
+        redis_up.connect(("127.0.0.1", 6379))
+    except OSError:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("Redis is not running on 127.0.0.1:6379")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    finally:
+        redis_up.close()
+    up = health("redis://127.0.0.1:6379/0")
+    assert up.status_code == 200 and up.json["checks"]["broker"]["ok"] is True
+
+
 def test_healthz_names_a_database_without_schema(tmp_path):
     app = _app_on(f"sqlite:///{tmp_path / 'empty.db'}", tmp_path)
     response = app.test_client().get("/healthz")
