@@ -16,6 +16,7 @@ from arena.services import integrity
 from arena.services.leaderboards.publishing import publish_snapshots
 from arena.services.verification import verify
 from arena.services.voting.battles import battle_image_source, issue_battle, token_hash
+from arena.services.voting.matchmaking import MatchmakingSettings
 from arena.services.voting.recording import VoteRules, record_vote
 from arena.services.voting.voters import ensure_voter
 from arena.web.db import get_db
@@ -176,12 +177,15 @@ def test_contrarian_voter_gets_a_high_anomaly_score_and_is_listed(db, votes):
             battle = session.scalar(select(Battle).where(Battle.token_hash == token_hash(token)))
             return "left" if rank[battle.left_model_id] < rank[battle.right_model_id] else "right"
 
+    # Pairs spread evenly (least-met): active matchmaking, learning the crowd's order from its
+    # votes, would show mostly neighbours, on which disagreeing says little.
+    spread = MatchmakingSettings("least-met", ttl=0.0)
     for i in range(240):
         voter = crowd[i % 4]
-        battle = issue_battle(db, voter, COMPETITION, rng=rng)
+        battle = issue_battle(db, voter, COMPETITION, rng=rng, settings=spread)
         record_vote(db, battle.token, voter, crowd_choice(battle.token), k=K)
     for _ in range(30):
-        battle = issue_battle(db, contrarian, COMPETITION, rng=rng)
+        battle = issue_battle(db, contrarian, COMPETITION, rng=rng, settings=spread)
         choice = "right" if crowd_choice(battle.token) == "left" else "left"
         record_vote(db, battle.token, contrarian, choice, k=K)
 
