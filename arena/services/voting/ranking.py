@@ -24,7 +24,7 @@ from arena.services.voting.recording import (
     VoteRules,
     _claim,
     _ClaimedBattle,
-    _count_voter_vote,
+    _judge,
     _labels,
 )
 from arena.services.voting.voters import VoterIdentity, voter_vote_count
@@ -188,11 +188,7 @@ def _write_group(
         models = tuple(model_id for model_id, _ in entries)
         outcomes = ranking_outcomes(tiers, len(models))
         ratings = rating_groups.lock_group(conn, battle.competition_id, models)
-        response_ms = max(
-            0, round((now - db.read_timestamp(battle.created_at)).total_seconds() * 1000)
-        )
-        flag, voter_flagged = _count_voter_vote(conn, db, battle.voter_id, now, response_ms, rules)
-        not_counted = flag or ("voter_flagged" if voter_flagged else None)
+        response_ms, flag, not_counted = _judge(conn, db, battle, now, rules)
         if not_counted:
             changes = ratings.unchanged()
         else:

@@ -241,11 +241,7 @@ def _write(
             )
         models = (battle.left_model_id, battle.right_model_id)
         ratings = rating_rows.lock_battle(conn, battle.competition_id, models)
-        response_ms = max(
-            0, round((now - db.read_timestamp(battle.created_at)).total_seconds() * 1000)
-        )
-        flag, voter_flagged = _count_voter_vote(conn, db, battle.voter_id, now, response_ms, rules)
-        not_counted = flag or ("voter_flagged" if voter_flagged else None)
+        response_ms, flag, not_counted = _judge(conn, db, battle, now, rules)
         if not_counted:
             changes = ratings.unchanged()
         else:
@@ -296,6 +292,16 @@ def _claim(
     if db.read_timestamp(battle.expires_at) <= now:
         raise Gone("this battle has expired; ask for a new one", field="token")
     return battle
+
+
+def _judge(
+    conn: Connection, db: Database, battle: _ClaimedBattle, now: dt.datetime, rules: VoteRules
+) -> tuple[int, str | None, str | None]:
+    """The vote's response time, the rule it breaks (its ``flag``) and why it is not counted
+    (the flag, ``voter_flagged``, or None), after counting it on the voter's row."""
+    response_ms = max(0, round((now - db.read_timestamp(battle.created_at)).total_seconds() * 1000))
+    flag, voter_flagged = _count_voter_vote(conn, db, battle.voter_id, now, response_ms, rules)
+    return response_ms, flag, flag or ("voter_flagged" if voter_flagged else None)
 
 
 def _count_voter_vote(
