@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from arena.errors import ArenaError
@@ -178,6 +178,7 @@ class Prepared:
         rows = [{**defaults, **p} for p in params] if many else [{**defaults, **params}]
         if order is not None:
             rows = [tuple(row[name] for name in order) for row in rows]
+        dbapi = conn.dialect.loaded_dbapi
         cursor = conn.connection.cursor()
         try:
             if many:
@@ -185,6 +186,22 @@ class Prepared:
                 return []
             cursor.execute(sql, rows[0])
             return cursor.fetchall() if cursor.description else []
+        except dbapi.Error as exc:
+            # The driver's own error, as SQLAlchemy would have wrapped it (an
+            # ``OperationalError`` for a dropped connection or a locked file, so callers and
+            # the 503 handler see the same exceptions as on ``Connection.execute``); a
+            # connection the server dropped is invalidated so the pool does not hand it out.
+            lost = conn.dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+            if lost:
+                conn.invalidate(exc)
+            raise DBAPIError.instance(
+                sql,
+                rows if many else rows[0],
+                exc,
+                dbapi.Error,
+                connection_invalidated=lost,
+                dialect=conn.dialect,
+            ) from exc
         finally:
             cursor.close()
 
