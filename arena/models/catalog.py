@@ -55,6 +55,8 @@ class Model(Base):
     name: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(String(500))
     creator: Mapped[str | None] = mapped_column(String(200))
+    #: The licence of the weights as published ("Apache-2.0", "Proprietary"); None = unknown.
+    license: Mapped[str | None] = mapped_column(String(120))
     family: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(20), default="active")
     input_modalities: Mapped[list[str]] = mapped_column(JSON, default=list)

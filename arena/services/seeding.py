@@ -268,6 +268,7 @@ def _seed_model(
         "name": reader.get(entry, "name", str, where),
         "summary": reader.get(entry, "summary", str, where, required=False),
         "creator": reader.get(entry, "creator", str, where, required=False),
+        "license": reader.get(entry, "license", str, where, required=False),
         "family": reader.get(entry, "family", str, where, required=False),
         "status": reader.choice(entry, "status", MODEL_STATUSES, where, "active"),
         "input_modalities": reader.str_list(entry, "input_modalities", where),

@@ -1,4 +1,5 @@
-"""Leaderboard pages: overall, per category and per competition, with charts and downloads."""
+"""Leaderboard pages: overall, per category and per competition, with charts and downloads,
+and the overview of every model's rank on every board."""
 
 from __future__ import annotations
 
@@ -6,51 +7,45 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 
+from arena.errors import ValidationError
+from arena.services.leaderboards.overview import overview as build_overview
 from arena.services.leaderboards.page import leaderboard_page
-from arena.web import charts
 from arena.web.db import get_session
-from arena.web.htmx import is_htmx, vary_on_htmx
+from arena.web.figures import figures
+from arena.web.htmx import is_htmx, redirect_to, vary_on_htmx
 
 bp = Blueprint("leaderboards", __name__)
 
 
-def _figures(data: dict[str, Any] | None) -> dict[str, str] | None:
-    """The four SVG charts of a page's chart data, or None when there is nothing to draw."""
-    if data is None or not data["names"]:
-        return None
-    return {
-        "ratings": charts.ratings_with_intervals(
-            data["names"], data["ratings"], data["low"], data["high"], data["provisional"]
-        ),
-        "win_fraction": charts.heatmap(
-            data["names"],
-            data["win_fraction"],
-            title="Fraction of battles won, row model against column model (ties count half)",
-        ),
-        "battle_counts": charts.heatmap(
-            data["names"],
-            data["battle_counts"],
-            title="Battles between each pair",
-            fmt="{:.0f}",
-            diverging=False,
-        ),
-        "history": charts.elo_history(
-            data["history_names"], data["history_at"], data["history_series"]
-        ),
-    }
+def _figures(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The SVG charts of a page's chart data (``arena.web.figures``), or None."""
+    return figures(get_session(), data)
+
+
+def _show_deprecated() -> bool:
+    """``?deprecated=1`` lists deprecated models too (they are hidden by default)."""
+    return request.args.get("deprecated") == "1"
 
 
 def _page(key: str) -> Any:
+    show_deprecated = _show_deprecated()
     page = leaderboard_page(
         get_session(),
         key,
         sort=request.args.get("sort", "rank"),
         reverse=request.args.get("dir") == "reverse",
+        show_deprecated=show_deprecated,
     )
+    fragment = is_htmx()
     context = {
         "board": page.board,
-        "menu": page.menu,
-        "figures": _figures(page.charts),
+        "tabs": page.tabs,
+        "competitions": page.competitions,
+        "show_deprecated": show_deprecated,
+        "deprecated_hidden": page.deprecated_hidden,
+        # Kept on the sort links and scope links, so the choice survives navigation.
+        "keep": "&deprecated=1" if show_deprecated else "",
+        "figures": None if fragment else _figures(page.charts),  # a fragment is the table
         "sort": page.sort,
         "reverse": page.reverse,
         "ascending": page.ascending,
@@ -60,14 +55,34 @@ def _page(key: str) -> Any:
         "json_url": url_for("api.leaderboard", scope=key),
         "votes_url": url_for("api.votes", format="csv"),
     }
-    template = "leaderboards/_table.html" if is_htmx() else "leaderboards/index.html"
+    template = "leaderboards/_table.html" if fragment else "leaderboards/index.html"
     return vary_on_htmx(render_template(template, **context))
 
 
 @bp.get("/leaderboard")
 def overall() -> Any:
-    """The overall leaderboard: every battle of every competition."""
+    """The overall leaderboard: every battle of every competition.
+
+    ``?competition=<slug>`` (the competition list's form, without JavaScript) redirects to
+    that competition's board.
+    """
+    if "competition" in request.args:
+        slug = request.args["competition"].strip()
+        if not slug:
+            raise ValidationError("choose a competition", field="competition")
+        keep = {"deprecated": "1"} if _show_deprecated() else {}
+        return redirect_to(url_for("leaderboards.competition", slug=slug, **keep))
     return _page("overall")
+
+
+@bp.get("/leaderboard/overview")
+def overview() -> Any:
+    """Every model's rank (upper bound) overall and in each category, on one page."""
+    show_deprecated = _show_deprecated()
+    return render_template(
+        "leaderboards/overview.html",
+        overview=build_overview(get_session(), show_deprecated=show_deprecated),
+    )
 
 
 @bp.get("/leaderboard/category/<slug>")

@@ -99,14 +99,14 @@ def test_leaderboard_table_follows_the_published_rating(ranked):
     for slug in ranked.order:
         fit, line = ranked.rows[slug], rows[slug]
         cells = re.findall(r"<td[^>]*>(.*?)</td>", line, flags=re.S)
-        assert cells[0] == f'#{fit.rank} <span class="muted">of {len(ranked.order)}</span>'
-        assert cells[1] == f"#{fit.rank_ub}"  # Rank (UB)
+        assert cells[0] == f"{fit.rank_ub}"  # Rank (UB), the first column
+        assert cells[6] == f'#{fit.rank} <span class="muted">of {len(ranked.order)}</span>'
         up, down = f"{fit.ci_high - fit.bt_rating:.0f}", f"{fit.bt_rating - fit.ci_low:.0f}"
-        assert f"<strong>{fit.bt_rating:.0f}</strong>" in cells[2] and f"+{up}/−{down}" in cells[2]
-        assert f"95% interval {fit.ci_low:.0f} to {fit.ci_high:.0f}" in cells[2]
-        assert ("provisional</span>" in cells[2]) == fit.provisional
-        assert cells[3] == f"{100 * fit.tie_rate:.0f}%"
-        assert cells[4] == f"{ranked.elo[slug]:.0f}"  # Live Elo, a column, not the rank
+        assert f"<strong>{fit.bt_rating:.0f}</strong>" in cells[1] and f"+{up}/−{down}" in cells[1]
+        assert f"95% interval {fit.ci_low:.0f} to {fit.ci_high:.0f}" in cells[1]
+        assert ("(provisional)</span>" in line) == fit.provisional
+        assert cells[9] == f"{100 * fit.tie_rate:.0f}%"
+        assert cells[7] == f"{ranked.elo[slug]:.0f}"  # Live Elo, a column, not the rank
     assert "new — not yet ranked" in rows[NEW] and "1 new model not yet ranked" in page
     assert (
         '<abbr title="Rank upper bound: 1 + the number of models whose whole 95% interval' in page

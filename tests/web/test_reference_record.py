@@ -55,6 +55,6 @@ def test_leaderboard_shows_the_reference_record_from_imported_votes(reference_ap
     assert round(100 * row["win_rate"], 1) == 21.4
 
     html = client.get("/leaderboard/competition/fantasy-warrior").get_data(as_text=True)
-    line = next(tr for tr in html.split("<tr") if f">{HIDREAM}</code>" in tr)
+    line = next(tr for tr in html.split("<tr") if f'data-model="{HIDREAM}"' in tr)
     assert re.search(r"#13 <span class=\"muted\">of 21</span>", line)
     assert "9W / 31L / 2T" in line and "21.4%" in line and ">42<" in line

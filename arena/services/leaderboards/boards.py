@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 from arena.db import storable
 from arena.errors import NotFound, ValidationError, quoted
 from arena.models import Category, Competition, Model, Rating, Scope, Snapshot, SnapshotRow
+from arena.services.editions import competition_editions
+from arena.services.leaderboards.facts import ModelFacts, model_facts
 from arena.services.scopes import OVERALL
 
-#: Columns of a leaderboard export: docs/contract.md (3.6) in its order, then ours.
+#: Columns of a leaderboard export: docs/contract.md (3.6) in its order, then ours (the last
+#: three are public facts of the model, ``arena.services.leaderboards.facts``; null = unknown).
 COLUMNS = [
     "rank", "rank_of", "model_id", "model_name", "creator", "elo", "wins", "losses", "ties",
     "battles", "win_rate", "bt_rating", "ci_low", "ci_high", "snapshot_id", "rank_ub",
-    "provisional", "tie_rate",
+    "provisional", "tie_rate", "license", "open_weights", "price_usd",
 ]  # fmt: skip
 #: Whole-number columns: exported as integers, empty (null) where unknown, never as floats.
 INTEGER_COLUMNS = ("rank", "rank_of", "wins", "losses", "ties", "battles", "snapshot_id", "rank_ub")
@@ -34,13 +37,20 @@ PUBLISHED = ("rank", "rank_of", "rank_ub", "bt_rating", "ci_low", "ci_high", "ti
 
 @dataclass(frozen=True)
 class ScopeInfo:
-    """A scope as pages show it."""
+    """A scope as pages show it.
+
+    ``title`` is what a reader sees: "Overall", a category's name, or a competition's name
+    with its edition when another competition shares the name ("Fantasy Warrior · edition 2",
+    see ``arena.services.editions``), never its slug. ``category`` is a competition's category
+    name (None for the other scopes).
+    """
 
     id: int
     key: str
     kind: str
     title: str
     slug: str | None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +100,7 @@ class Board:
     plots: dict[str, Any] | None = None
     live_votes: int = 0
     extras: dict[str, Any] = field(default_factory=dict)
+    facts: dict[int, ModelFacts] = field(default_factory=dict)  # by model pk
 
     @property
     def unranked(self) -> int:
@@ -125,15 +136,20 @@ def scope_info(session: Session, key: str) -> ScopeInfo:
     scope = session.scalar(select(Scope).where(Scope.key == key)) if storable(key) else None
     if scope is None:
         raise NotFound(f"no leaderboard for scope {quoted(key)}", field="scope")
+    category = None
     if kind == OVERALL:
         title = "Overall"
     elif kind == "category":
         title = session.scalar(select(Category.name).where(Category.id == scope.category_id))
     else:
-        title = session.scalar(
-            select(Competition.name).where(Competition.id == scope.competition_id)
+        edition = competition_editions(session).get(slug or "")
+        title = edition.label if edition else None
+        category = session.scalar(
+            select(Category.name)
+            .join(Competition, Competition.category_id == Category.id)
+            .where(Competition.id == scope.competition_id)
         )
-    return ScopeInfo(scope.id, key, kind, title or key, slug)
+    return ScopeInfo(scope.id, key, kind, title or key, slug, category)
 
 
 def live_rows(session: Session, scope_id: int) -> list[dict[str, Any]]:
@@ -148,6 +164,7 @@ def live_rows(session: Session, scope_id: int) -> list[dict[str, Any]]:
             Model.slug,
             Model.name,
             Model.creator,
+            Model.status,
             Rating.elo,
             Rating.wins,
             Rating.losses,
@@ -164,6 +181,7 @@ def live_rows(session: Session, scope_id: int) -> list[dict[str, Any]]:
             "model_id": r.slug,
             "model_name": r.name,
             "creator": r.creator,
+            "status": r.status,
             "elo": r.elo,
             "wins": r.wins,
             "losses": r.losses,
@@ -245,7 +263,9 @@ def latest_snapshot(session: Session, scope_id: int) -> Snapshot | None:
 def board(session: Session, key: str, *, snapshot_id: int | None = None) -> Board:
     """The leaderboard of one scope: the latest (or given) snapshot's ranking with live columns.
 
-    Rows carry the columns of docs/contract.md (3.6). ``rank``, ``rank_of``, ``rank_ub``,
+    Rows carry the columns of docs/contract.md (3.6), then the model's ``status`` and its
+    public facts (``license``, ``open_weights``, ``price_usd``, ``price_label``; None where
+    unknown). ``rank``, ``rank_of``, ``rank_ub``,
     ``bt_rating``, ``ci_low``, ``ci_high``, ``tie_rate`` and ``provisional`` come from the
     snapshot; ``elo`` and the record are live. Rows are in snapshot rank order; models with
     live battles that the snapshot does not rank yet follow with those columns None (and
@@ -270,12 +290,22 @@ def board(session: Session, key: str, *, snapshot_id: int | None = None) -> Boar
             row[column] = getattr(fit, column) if fit else None
         row["provisional"] = fit.provisional if fit else True
         row["snapshot_id"] = snapshot.id if snapshot else None
+    facts = model_facts(session, [row["model_pk"] for row in rows])
+    for row in rows:
+        fact = facts.get(row["model_pk"])
+        for column in ("license", "open_weights", "price_usd", "price_label"):
+            row[column] = getattr(fact, column) if fact else None
     rows.sort(key=_board_order)
     live_votes = session.scalar(
         select(func.coalesce(func.sum(Rating.battles), 0)).where(Rating.scope_id == scope.id)
     )
     return Board(
-        scope, rows, snapshot, snapshot.plots if snapshot else None, live_votes=int(live_votes) // 2
+        scope,
+        rows,
+        snapshot,
+        snapshot.plots if snapshot else None,
+        live_votes=int(live_votes) // 2,
+        facts=facts,
     )
 
 
@@ -283,30 +313,51 @@ def board_frame(b: Board) -> pd.DataFrame:
     """A board's rows as a DataFrame with exactly ``COLUMNS``, in the board's order.
 
     Whole-number columns are nullable integers, so an unranked row's missing ``rank`` does
-    not turn the others into floats (CSV ``3``, not ``3.0``; JSON ``null`` where missing).
+    not turn the others into floats (CSV ``3``, not ``3.0``; JSON ``null`` where missing);
+    ``price_usd`` (a Decimal in the rows) is a nullable float.
     """
     frame = pd.DataFrame([{c: row.get(c) for c in COLUMNS} for row in b.rows], columns=COLUMNS)
+    prices = [None if p is None else float(p) for p in frame["price_usd"]]
+    frame["price_usd"] = pd.array(prices, dtype="Float64")
     return frame.astype({column: "Int64" for column in INTEGER_COLUMNS})
 
 
 def scope_menu(session: Session) -> list[ScopeInfo]:
-    """Every public scope for navigation: overall, then categories, then competitions."""
+    """Every public scope for navigation: overall, then categories, then competitions (each
+    titled by name and edition, with its category), each group by title."""
+    competition_category = Category.__table__.alias("competition_category")
     rows = session.execute(
-        select(Scope.id, Scope.key, Scope.kind, Category.name, Competition.name, Competition.slug)
+        select(
+            Scope.id,
+            Scope.key,
+            Scope.kind,
+            Category.name,
+            Competition.slug,
+            competition_category.c.name,
+        )
         .outerjoin(Category, Category.id == Scope.category_id)
         .outerjoin(Competition, Competition.id == Scope.competition_id)
+        .outerjoin(competition_category, competition_category.c.id == Competition.category_id)
         .where((Competition.id.is_(None)) | (Competition.status != "draft"))
-        .order_by(Scope.kind.desc(), Category.name, Competition.name, Competition.slug)
     ).all()
+    labels = competition_editions(session)
     order = {OVERALL: 0, "category": 1, "competition": 2}
-    menu = [
-        ScopeInfo(
-            id_,
-            key,
-            kind,
-            "Overall" if kind == OVERALL else (cat or comp or key),
-            key.partition(":")[2] or None,
+    menu = []
+    for id_, key, kind, category_name, competition_slug, competition_category_name in rows:
+        if kind == OVERALL:
+            title = "Overall"
+        elif kind == "category":
+            title = category_name or key
+        else:
+            title = labels[competition_slug].label if competition_slug in labels else key
+        menu.append(
+            ScopeInfo(
+                id_,
+                key,
+                kind,
+                title,
+                key.partition(":")[2] or None,
+                competition_category_name if kind == "competition" else None,
+            )
         )
-        for id_, key, kind, cat, comp, _slug in rows
-    ]
-    return sorted(menu, key=lambda s: (order[s.kind], s.title, s.key))
+    return sorted(menu, key=lambda s: (order[s.kind], s.title.casefold(), s.key))

@@ -1,16 +1,20 @@
-"""What a leaderboard page shows: a board sorted as asked, its charts' data and the scopes."""
+"""What a leaderboard page shows: a board sorted as asked with each model's public facts,
+its charts' data, and the scopes to choose from (category tabs, a competition list)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from arena.models import utcnow
+from arena.services.catalog.pricing import PRICING_SUFFIX, format_price
 from arena.services.leaderboards import boards, plots
+from arena.services.leaderboards.facts import ModelFacts
 
 #: The table's sort keys: each the value a row is sorted by (None: the row has no value and
 #: goes last), and whether its first click puts the smallest value first (``ascending``).
@@ -24,7 +28,9 @@ SORTS: dict[str, tuple[Callable[[dict[str, Any]], Any], bool]] = {
     "elo": (lambda r: r["elo"], False),
     "battles": (lambda r: r["battles"], False),
     "win_rate": (lambda r: r["win_rate"], False),
+    "price": (lambda r: r["price_usd"], True),
 }
+
 #: How the caption names a snapshot's tie model (``Snapshot.ties_model``, see
 #: arena.ratings.published) and words its ``tie_rate`` (a format for a percentage).
 TIE_MODELS = {
@@ -39,7 +45,12 @@ class LeaderboardPage:
     """A board with its rows in the asked order, the charts' data (None without a snapshot,
     see ``plots.chart_data``), every scope for the menu, the sort (``ascending``: the order
     the table shows, for ``aria-sort``), how long ago the snapshot was published and how it
-    fitted ties (both None without a snapshot)."""
+    fitted ties (both None without a snapshot).
+
+    Rows carry the board's fact columns and ``price_text`` (see ``price_text``); ``facts``
+    holds the ``ModelFacts`` of the board's models by pk. Deprecated models are left out of
+    the rows unless ``show_deprecated``; ``deprecated_hidden`` says how many were.
+    """
 
     board: boards.Board
     charts: dict[str, Any] | None
@@ -49,6 +60,19 @@ class LeaderboardPage:
     ascending: bool
     published_ago: str | None
     tie_note: str | None
+    facts: dict[int, ModelFacts]
+    show_deprecated: bool
+    deprecated_hidden: int
+
+    @property
+    def tabs(self) -> list[boards.ScopeInfo]:
+        """Overall and each category, for the tabs."""
+        return [s for s in self.menu if s.kind != "competition"]
+
+    @property
+    def competitions(self) -> list[boards.ScopeInfo]:
+        """Every public competition, titled by name and edition, for the competition list."""
+        return [s for s in self.menu if s.kind == "competition"]
 
 
 def ago(seconds: float) -> str:
@@ -82,17 +106,27 @@ def sort_rows(rows: list[dict[str, Any]], sort: str, *, reverse: bool = False) -
     rows[:] = present + missing
 
 
+def price_text(usd: Decimal | None) -> str | None:
+    """The cost of one image in two significant figures (``$0.0030``), None when unknown."""
+    if usd is None:
+        return None
+    return format_price("per_image", usd).removesuffix(PRICING_SUFFIX["per_image"])
+
+
 def leaderboard_page(
     session: Session,
     key: str,
     *,
     sort: str = "rank",
     reverse: bool = False,
+    show_deprecated: bool = False,
     now: dt.datetime | None = None,
 ) -> LeaderboardPage:
     """The page of the scope ``key``, its table sorted by ``sort`` (unknown keys: ``rank``).
 
     Args:
+        show_deprecated: keep the rows of deprecated models (default: leave them out; ranks
+            stay the published ones).
         now: the time the snapshot's age is measured from (default: now).
 
     Raises:
@@ -100,6 +134,11 @@ def leaderboard_page(
         NotFound: no such category or competition.
     """
     board = boards.board(session, key)
+    deprecated = [row for row in board.rows if row["status"] == "deprecated"]
+    if not show_deprecated:
+        board.rows = [row for row in board.rows if row["status"] != "deprecated"]
+    for row in board.rows:
+        row["price_text"] = price_text(row["price_usd"])
     sort = sort if sort in SORTS else "rank"
     sort_rows(board.rows, sort, reverse=reverse)
     snapshot = board.snapshot
@@ -116,4 +155,7 @@ def leaderboard_page(
         ascending=SORTS[sort][1] != reverse,
         published_ago=published_ago,
         tie_note=note,
+        facts=board.facts,
+        show_deprecated=show_deprecated,
+        deprecated_hidden=0 if show_deprecated else len(deprecated),
     )

@@ -10,12 +10,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from arena.models import Model, SnapshotRow
+from arena.ratings import bradley_terry as bt
 from arena.ratings.pairs import Cells, head_to_head
 from arena.ratings.ranks import best_first
 from arena.services.leaderboards.boards import Board
 
 #: Models drawn on the Elo-over-time chart (the best by final Elo).
 HISTORY_MODELS = 10
+
+
+def predicted_wins(ratings: list[float]) -> list[list[float | None]]:
+    """P(row model beats column model) in a decisive vote, from published ratings on the Elo
+    scale: ``1 / (1 + 10 ** ((r_col - r_row) / 400))``, the Bradley-Terry model every tie model
+    of ``arena.ratings.published`` shares for decisive votes; None on the diagonal."""
+    r = np.asarray(ratings, dtype=float)
+    p = 1.0 / (1.0 + bt.BASE ** ((r[None, :] - r[:, None]) / bt.SCALE))
+    return [[None if i == j else float(p[i, j]) for j in range(r.size)] for i in range(r.size)]
 
 
 def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
@@ -25,10 +35,12 @@ def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
     where two models never met.
 
     Returns:
-        ``names``, ``ratings``, ``low``, ``high``, ``provisional``: one entry per model;
-        ``win_fraction`` and ``battle_counts``: lists of rows; ``history_names``,
+        ``model_ids`` (primary keys), ``names``, ``ratings``, ``low``, ``high``,
+        ``provisional``: one entry per model; ``win_fraction``, ``battle_counts`` and
+        ``predicted`` (see :func:`predicted_wins`): lists of rows; ``history_names``,
         ``history_at`` and ``history_series``: the Elo-over-time lines of the best models by
-        final Elo.
+        final Elo; ``min_battles`` (below it a model is provisional), ``ties_model`` and
+        ``tie_rate``: the snapshot's, for captions.
     """
     if b.snapshot is None or not b.plots:
         return None
@@ -53,9 +65,11 @@ def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
     in_order = np.ix_(order, order)
     history = plots["history"]
     top = best_first(np.array(history["elo"][-1], dtype=float))[:HISTORY_MODELS].tolist()
+    ratings = [by_pk[pks[i]].bt_rating for i in order]
     return {
+        "model_ids": [pks[i] for i in order],
         "names": [names[pks[i]] for i in order],
-        "ratings": [by_pk[pks[i]].bt_rating for i in order],
+        "ratings": ratings,
         "low": [by_pk[pks[i]].ci_low for i in order],
         "high": [by_pk[pks[i]].ci_high for i in order],
         "provisional": [by_pk[pks[i]].provisional for i in order],
@@ -63,7 +77,11 @@ def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
             [None if math.isnan(f) else f for f in row] for row in win_fraction[in_order].tolist()
         ],
         "battle_counts": [[c or None for c in row] for row in battles[in_order].tolist()],
+        "predicted": predicted_wins(ratings),
         "history_names": [names[pks[i]] for i in top],
         "history_at": history["at"],
         "history_series": [[point[i] for point in history["elo"]] for i in top],
+        "min_battles": b.snapshot.min_battles,
+        "ties_model": b.snapshot.ties_model,
+        "tie_rate": b.snapshot.tie_rate,
     }

@@ -153,11 +153,20 @@ def test_board_frame_keeps_whole_numbers_whole_beside_unranked_rows(swung, votes
     votes.cast(2, competition="heroic-super-hero-portrait")
     frame = boards.board_frame(boards.board(swung, "overall"))
     assert list(frame.columns) == boards.COLUMNS
-    assert boards.COLUMNS[-3:] == ["rank_ub", "provisional", "tie_rate"]
+    assert boards.COLUMNS[-6:] == [
+        "rank_ub",
+        "provisional",
+        "tie_rate",
+        "license",
+        "open_weights",
+        "price_usd",
+    ]
     text = frame.to_csv(index=False)
     parsed = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     assert parsed["rank"].iloc[0] == "1" and parsed["rank"].iloc[-1] == ""
     assert all("." not in value for value in parsed["battles"])
+    prices = dict(zip(parsed["model_id"], parsed["price_usd"], strict=True))
+    assert prices["flux-1-schnell"] == "0.003" and prices["gpt-image-1"] == ""  # unknown: empty
 
 
 def test_board_rejects_bad_scopes(voted_session):

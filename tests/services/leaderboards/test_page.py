@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import update
 
+from arena.models import Model
 from arena.services.leaderboards import page
 from arena.services.leaderboards.publishing import publish_snapshots
 from arena.web.db import get_db
@@ -33,6 +35,7 @@ SORTS = [
     ("elo", "elo", False),
     ("battles", "battles", False),
     ("win_rate", "win_rate", False),
+    ("price", "price_usd", True),
 ]
 
 
@@ -94,3 +97,31 @@ def test_tie_note_names_each_tie_model():
     )
     assert page.tie_note("half", None) == "ties counted as half a win"
     assert page.tie_note("other", None) == "other tie model"
+
+
+def test_page_rows_carry_facts_and_leave_out_deprecated_models_unless_asked(published):
+    view = page.leaderboard_page(published, "overall")
+    schnell = next(r for r in view.board.rows if r["model_id"] == "flux-1-schnell")
+    assert (schnell["license"], schnell["open_weights"]) == ("Apache-2.0", True)
+    assert (schnell["price_label"], schnell["price_text"]) == ("$0.0030/image", "$0.0030")
+    assert set(view.facts) == {r["model_pk"] for r in view.board.rows}
+    assert view.deprecated_hidden == 0 and not view.show_deprecated
+    published.execute(update(Model).where(Model.slug == "sdxl").values(status="deprecated"))
+    published.commit()
+    hidden = page.leaderboard_page(published, "overall")
+    assert "sdxl" not in [r["model_id"] for r in hidden.board.rows]
+    assert hidden.deprecated_hidden == 1
+    assert len(hidden.board.rows) == len(view.board.rows) - 1
+    shown = page.leaderboard_page(published, "overall", show_deprecated=True)
+    assert "sdxl" in [r["model_id"] for r in shown.board.rows] and shown.deprecated_hidden == 0
+
+
+def test_page_tabs_are_overall_and_categories_and_competitions_carry_editions(published):
+    view = page.leaderboard_page(published, "competition:fantasy-warrior-ii")
+    assert [t.kind for t in view.tabs][:2] == ["overall", "category"]
+    assert {t.kind for t in view.tabs} == {"overall", "category"}
+    titles = {c.slug: (c.title, c.category) for c in view.competitions}
+    assert titles["fantasy-warrior"] == ("Fantasy Warrior · edition 1", "Portrait")
+    assert titles["fantasy-warrior-ii"] == ("Fantasy Warrior · edition 2", "Portrait")
+    assert view.board.scope.title == "Fantasy Warrior · edition 2"
+    assert view.board.scope.category == "Portrait"
