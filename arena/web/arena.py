@@ -3,7 +3,7 @@
 One template fragment (``arena/_battle.html``) serves both the full page and the htmx swap:
 before the vote it shows the anonymous images and the vote buttons, after it the reveal.
 ``?size=4`` (or the page's toggle) asks for best-of-four battles: four images in a 2x2 grid,
-the voter picks the best.
+the voter picks the best. Skip is a plain link back to the page (``vote_page``).
 """
 
 from __future__ import annotations
@@ -85,7 +85,8 @@ def _render(
 @voting_limits("battles")
 def vote_page(slug: str | None = None) -> Any:
     """A fresh battle, in the named competition or in one that needs votes (``?size=4``: best
-    of four)."""
+    of four). The page's Skip links here too (htmx swaps the fragment in): the skipped battle
+    simply stays unvoted, so nothing is recorded for it."""
     size = _size(request.args.get("size"))
     page = _page(slug, size)
     status = page.problem.status if page.problem is not None and slug is not None else 200

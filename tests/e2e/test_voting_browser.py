@@ -70,17 +70,3 @@ def test_voter_votes_by_click_and_sees_the_winner_highlighted(voting_app, live_s
     page.get_by_role("button", name="Both bad").click()
     page.wait_for_selector('#battle[data-state="revealed"]')
     assert "both bad" in page.locator(".reveal-note").inner_text()
-
-
-def test_voting_page_on_a_phone_stacks_the_images(voting_app, live_server, browser):
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    page = context.new_page()
-    try:
-        page.goto(f"{live_server}/arena/{COMPETITION}")
-        left = page.locator(".side-left").bounding_box()
-        right = page.locator(".side-right").bounding_box()
-        assert right["y"] >= left["y"] + left["height"] - 1  # stacked, not side by side
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0
-    finally:
-        context.close()

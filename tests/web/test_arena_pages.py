@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from arena.models import Model
+from arena.models import Battle, Model, Vote
 from arena.web.db import get_db
 
 COMPETITION = "fantasy-warrior-ii"
@@ -103,3 +103,50 @@ def test_arena_without_ready_competitions_says_so(client, app):
     response = client.get("/arena")
     assert response.status_code == 200
     assert "No battle right now" in response.get_data(as_text=True)
+
+
+def _votes_and_battles(app) -> tuple[int, int]:
+    with app.app_context(), get_db().session() as session:
+        votes = session.scalar(select(func.count()).select_from(Vote))
+        battles = session.scalar(select(func.count()).select_from(Battle))
+    return votes, battles
+
+
+def test_vote_page_skip_is_a_link_and_an_htmx_swap(browser_client, voting_app):
+    html = browser_client.get(f"/arena/{COMPETITION}").get_data(as_text=True)
+    skip = re.search(r'<a class="button subtle skip-battle" href="([^"]+)" hx-get="([^"]+)"', html)
+    assert skip and skip.group(1) == skip.group(2) == f"/arena/{COMPETITION}"
+    assert 'data-key="skip"' in html
+    four = browser_client.get(f"/arena/{COMPETITION}?size=4").get_data(as_text=True)
+    assert f'hx-get="/arena/{COMPETITION}?size=4"' in four  # Skip keeps best of four
+    # What the skip link's htmx request gets: a fresh battle's fragment; nothing is voted.
+    swapped = browser_client.get(skip.group(2), headers={"HX-Request": "true"})
+    assert swapped.status_code == 200 and "HX-Request" in swapped.headers["Vary"]
+    fragment = swapped.get_data(as_text=True)
+    assert fragment.lstrip().startswith('<section id="battle"') and "<html" not in fragment
+    assert 'data-state="voting"' in fragment and _token(fragment) != _token(html)
+    assert _votes_and_battles(voting_app) == (0, 3)
+
+
+def test_vote_page_enlarges_images_by_links_that_name_no_model(browser_client, voting_app):
+    html = browser_client.get(f"/arena/{COMPETITION}").get_data(as_text=True)
+    images = re.findall(r'<img src="(/battle-images/[0-9a-f]{32}\.webp)"', html)
+    links = re.findall(r'<a class="zoom" href="([^"]+)" target="_blank"', html)
+    assert len(images) == 2 and links == images  # each image is its own enlarge link
+    assert 'aria-label="Enlarge: Left image"' in html
+    assert 'aria-label="Enlarge: Right image"' in html
+    assert '<dialog id="zoom"' in html  # the dialog the script opens them in
+    for name in _model_names(voting_app):
+        assert name not in html
+    four = browser_client.get(f"/arena/{COMPETITION}?size=4").get_data(as_text=True)
+    # Best of four: the image is the pick; a separate link enlarges it.
+    assert four.count('class="zoom zoom-text"') == 4
+    assert four.count('name="best"') == 4
+    for name in _model_names(voting_app):
+        assert name not in four
+
+
+def test_vote_page_hints_name_the_both_bad_and_skip_keys(browser_client):
+    html = browser_client.get(f"/arena/{COMPETITION}").get_data(as_text=True)
+    hint = re.search(r'<span class="keys-hint">(.*?)</span>', html, re.S).group(1)
+    assert "<kbd>B</kbd>/<kbd>4</kbd> both bad" in hint and "<kbd>S</kbd> skip" in hint
