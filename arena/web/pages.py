@@ -1,4 +1,4 @@
-"""Public pages: the home page and the competitions."""
+"""Public pages: the home page and the competitions (a closed one shows its gallery)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ bp = Blueprint("pages", __name__)
 
 @bp.get("/")
 def home() -> str:
-    """Open competitions with their generation progress and votes."""
+    """Open and closed competitions with their prompts, models and votes."""
     page = home_page(get_session())
     return render_template(
         "home/index.html", open_competitions=page.open_competitions, closed=page.closed
@@ -28,8 +28,11 @@ def competitions() -> str:
 
 @bp.get("/competitions/<slug>")
 def competition(slug: str) -> str:
-    """One competition: its theme, category, prompts and progress."""
+    """One competition: its theme, category and prompts; once closed, its gallery."""
     page = competition_page(get_session(), slug)
     return render_template(
-        "competitions/detail.html", competition=page.competition, status=page.status
+        "competitions/detail.html",
+        competition=page.competition,
+        status=page.status,
+        gallery=page.gallery,
     )

@@ -24,7 +24,14 @@ def test_home_in_chromium_lists_competitions_and_links_them(seeded_server, page,
     assert page.locator("h1").inner_text() == "Which image is better?"
     cards = page.locator("#open-heading + .grid article")
     names = cards.locator("h3").all_inner_texts()
-    assert "Fantasy Warrior" in names and "Heroic Super Hero Portrait" in names
+    assert "Fantasy Warrior · edition 1" in names and "Heroic Super Hero Portrait" in names
+    start = page.get_by_role("link", name="Start voting")
+    leaderboard = page.locator(".hero").get_by_role("link", name="Leaderboard")
+    # The call to action is visibly stronger: filled, larger, not the outlined secondary style.
+    assert start.evaluate("a => getComputedStyle(a).backgroundColor") != leaderboard.evaluate(
+        "a => getComputedStyle(a).backgroundColor"
+    )
+    assert start.bounding_box()["height"] > leaderboard.bounding_box()["height"]
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
 
     page.get_by_role("link", name="Heroic Super Hero Portrait", exact=True).click()

@@ -240,7 +240,8 @@ def test_model_page_shows_the_reference_arena_record_once_votes_exist(reference_
     text = text_of(get_page(client, f"/models/{HIDREAM}"))
     assert f"Elo {elo:.0f} · 9W / 31L / 2T (42 battles) · Rank #13 of 21" in text
     assert f"Rank (UB) #{ub} · Rating {row['bt_rating']:.0f} {interval}" in text
-    assert "Fantasy Warrior open fantasy-warrior · Portrait" in text
+    # Editions are told apart by their label, not their slug.
+    assert "Fantasy Warrior · edition 1 open Portrait" in text
     assert "Portrait (Text-to-Image)" in text
     assert f"Rank #13 of 21 Elo {elo:.0f} Record 9W / 31L / 2T (42 battles) Win Rate 21.4%" in text
     assert f"Win Rate 21.4% Rank (UB) #{ub} Rating {row['bt_rating']:.0f}" in text
@@ -305,14 +306,19 @@ def test_open_competition_outputs_are_never_shown_or_served_closed_ones_are(voti
         closed = [n for s, n in _outputs_of(session, "storefront-signage") if s == HIDREAM]
     assert len(closed) == 3
     page = get_page(client, f"/models/{HIDREAM}")
+    # One thumbnail per closed competition (the gallery has the others), every one served.
+    assert sum(f'src="/models/{HIDREAM}/arena/{name}"' in page for name in closed) == 1
+    assert 'href="/gallery/storefront-signage"' in page and "3 images in the gallery" in page
     for name in closed:
         url = f"/models/{HIDREAM}/arena/{name}"
-        assert f'src="{url}"' in page
         status, mimetype, data = fetch(client, url)
         assert (status, mimetype) == (200, "image/png")
         assert data == image_path(app.config["MEDIA_DIR"], name).read_bytes()
         assert fetch(client, f"/models/sdxl/arena/{name}")[0] == 404  # wrong model
-    assert "Storefront Signage storefront-signage : no battles" in text_of(page)
+    # Captioned with the published rank (none yet: no battles), never "no battles".
+    assert "Storefront Signage closed #" not in text_of(page)
+    assert "Storefront Signage closed not ranked" in text_of(page)
+    assert "no battles" not in text_of(page).lower().replace("no battles yet", "")
     assert not [n for _, n in open_outputs if n.partition(".")[0] in page]
 
     # Once voting closes, the competition's results join the gallery with rank and Elo.
@@ -326,8 +332,10 @@ def test_open_competition_outputs_are_never_shown_or_served_closed_ones_are(voti
         publish_snapshots(session, rounds=20, seed=1)
     page = get_page(client, f"/models/{HIDREAM}")
     mine = [n for s, n in open_outputs if s == HIDREAM]
-    assert mine and all(f"/models/{HIDREAM}/arena/{n}" in page for n in mine)
-    assert re.search(r"Fantasy Warrior fantasy-warrior-ii : #\d+ of 14 \(Elo \d+\)", text_of(page))
+    assert mine and sum(f"/models/{HIDREAM}/arena/{n}" in page for n in mine) == 1
+    assert re.search(
+        r"Fantasy Warrior · edition 2 closed #\d+ of 14 · rating \d+ · Elo \d+", text_of(page)
+    )
     assert fetch(client, f"/models/{HIDREAM}/arena/{mine[0]}")[0] == 200
 
 
@@ -381,3 +389,55 @@ def test_catalog_says_when_nothing_matches_and_tolerates_bad_input(seeded):
     assert "No models match" in fragment
     page = get_page(client, "/models?sort=bogus&q=" + "x" * 500)
     assert "sorted by overall rating" in page
+
+
+# --- issue 14: our own "Best For", whole-word captions, links -----------------------------------
+
+
+def test_model_page_best_for_is_our_own_text_not_vendor_copy(seeded):
+    page = get_page(seeded.test_client(), f"/models/{HIDREAM}")
+    best_for = text_of(page.split("<h3>Best For</h3>")[1].split("</section>")[0])
+    assert "Written by Arena from its own records" in best_for
+    assert "Budget: It starts at $0.0050/image through Replicate" in best_for
+    assert "Licence: Its licence is MIT." in best_for
+    for vendor in ("playground", "Lumenfall", "unified API"):
+        assert vendor.lower() not in text_of(page).lower(), vendor
+
+
+def test_model_page_curated_captions_end_at_a_word_with_the_full_prompt_kept(seeded):
+    page = get_page(seeded.test_client(), f"/models/{HIDREAM}")
+    boutique = SEED_MODELS[HIDREAM]["curated_prompts"][0]  # stops mid-word in the seed
+    summaries = re.findall(r'<summary title="([^"]*)">([^<]*)</summary>', page)
+    captions = {html.unescape(title): html.unescape(caption) for title, caption in summaries}
+    caption = captions[boutique]  # the full text is in the title and behind the summary
+    assert caption.endswith("…") and len(caption) <= 91
+    shown = caption.removesuffix("…")
+    assert boutique.startswith(shown) and boutique[len(shown)] == " "  # cut at a word
+    assert "glass wind" not in caption
+    assert f"Full prompt: {boutique}" in text_of(page)
+
+
+def test_model_page_has_a_links_section(seeded):
+    page = get_page(seeded.test_client(), f"/models/{HIDREAM}")
+    links = page.split('<section id="links"')[1].split("</section>")[0]
+    for href in (
+        "https://fal.ai/models/fal-ai/hidream-i1-fast",
+        "https://replicate.com/prunaai/hidream-l1-fast",
+        f"/v1/models/{HIDREAM}?schema=true",
+        "/api/openapi.json",
+        "/leaderboard",
+        "/leaderboard/competition/fantasy-warrior",
+        "/gallery",
+    ):
+        assert f'href="{href}"' in links, href
+    assert 'href="#links"' in page  # in the table of contents
+    assert ">Fantasy Warrior · edition 2<" in links  # editions named, not slugs
+
+
+def test_model_page_shows_open_results_without_images(voting_app, votes):
+    votes.cast(20, seed=5)
+    page = get_page(voting_app.test_client(), f"/models/{HIDREAM}")
+    results = page.split("<h3>Arena Competition Results</h3>")[1].split("<h3>Curated")[0]
+    assert "Fantasy Warrior · edition 2" in results
+    assert "images hidden while voting is open" in results
+    assert "/arena/" not in results and "no battles" not in results

@@ -1,17 +1,30 @@
-"""One model's page: parameters and schema, offerings, performance, standings, arena images."""
+"""One model's page: parameters and schema, offerings, performance, standings, arena results."""
 
 from __future__ import annotations
 
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from arena.models import Category, Competition, Model, ModelParameter, Output, Prompt, Rating, Scope
+from arena.models import (
+    Category,
+    Competition,
+    CompetitionModel,
+    Model,
+    ModelParameter,
+    Output,
+    Prompt,
+    Rating,
+    Scope,
+)
+from arena.services.catalog.best_for import BestForLine, Placing, best_for
 from arena.services.catalog.listing import Standing, get_model
 from arena.services.catalog.pricing import Price, cheapest, offering_price
+from arena.services.editions import competition_editions
 from arena.services.leaderboards.boards import published_ranks
 from arena.services.scopes import OVERALL
 
@@ -24,6 +37,8 @@ GROUP_TITLES = {
 }
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 BUILTIN = "builtin"
+#: Longest caption of a curated example before it is cut (at a word, with an ellipsis).
+CAPTION_CHARS = 90
 
 
 def _number(value: float | None) -> int | float | None:
@@ -119,6 +134,7 @@ class CompetitionResult:
     status: str
     category: str
     standing: Standing
+    label: str = ""  # the name with its edition when the name is shared
 
 
 @dataclass(frozen=True)
@@ -145,11 +161,46 @@ class ArenaImage:
 
 
 @dataclass(frozen=True)
+class ArenaResult:
+    """The model in one public competition it is entered in or has battles in: its standing
+    there (None without battles) and, once the competition is closed, its first image there
+    and how many it has (an open competition's images stay anonymous: none here)."""
+
+    slug: str
+    label: str
+    status: str
+    category: str
+    standing: Standing | None
+    image: ArenaImage | None
+    images: int
+
+
+def excerpt(text: str, limit: int = CAPTION_CHARS) -> str:
+    """``text`` if it has at most ``limit`` characters, else cut at the last whole word that
+    fits, with an ellipsis: never mid-word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit + 1].rsplit(" ", 1)[0] if " " in text[: limit + 1] else text[:limit]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
+@dataclass(frozen=True)
 class CuratedExample:
-    """A curated gallery example: number ``n`` (from 1) and its prompt."""
+    """A curated gallery example: number ``n`` (from 1), its prompt, and its caption (the
+    prompt, cut at a word with an ellipsis when long)."""
 
     n: int
     prompt: str
+
+    @property
+    def caption(self) -> str:
+        return excerpt(self.prompt)
+
+    @property
+    def cut(self) -> bool:
+        """Whether the caption leaves part of the prompt out."""
+        return self.caption != " ".join(self.prompt.split())
 
 
 @dataclass
@@ -168,6 +219,8 @@ class ModelPage:
     curated: list[CuratedExample]
     arena_images: list[ArenaImage]
     about: dict[str, Any] = field(default_factory=dict)
+    arena_results: list[ArenaResult] = field(default_factory=list)
+    best_for: list[BestForLine] = field(default_factory=list)
 
     @property
     def provider_names(self) -> list[str]:
@@ -293,6 +346,49 @@ def _arena_images(
     ]
 
 
+def _arena_results(
+    session: Session,
+    model_id: int,
+    standings: dict[int, Standing],
+    images: list[ArenaImage],
+) -> list[ArenaResult]:
+    """The model's result in every public competition it is entered in, has battles in or has
+    images in (closed), in the order competitions were created."""
+    by_slug: dict[str, list[ArenaImage]] = defaultdict(list)
+    for image in images:
+        by_slug[image.competition_slug].append(image)
+    entered = select(CompetitionModel.competition_id).where(CompetitionModel.model_id == model_id)
+    rows = session.execute(
+        select(Competition.id, Competition.slug, Competition.status, Category.name)
+        .join(Category, Category.id == Competition.category_id)
+        .where(
+            Competition.status != "draft",
+            or_(
+                Competition.id.in_(entered),
+                Competition.id.in_(list(standings)),
+                Competition.slug.in_(list(by_slug)),
+            ),
+        )
+        .order_by(Competition.id)
+    ).all()
+    labels = competition_editions(session)
+    results = []
+    for cid, slug, status, category in rows:
+        shown = by_slug.get(slug, []) if status == "closed" else []
+        results.append(
+            ArenaResult(
+                slug=slug,
+                label=labels[slug].label,
+                status=status,
+                category=category,
+                standing=standings.get(cid),
+                image=shown[0] if shown else None,
+                images=len(shown),
+            )
+        )
+    return results
+
+
 def model_page(session: Session, slug: str) -> ModelPage:
     """The view-model of one model's page.
 
@@ -326,8 +422,11 @@ def model_page(session: Session, slug: str) -> ModelPage:
     ]
     standings = _standings(session, model.id)
     by_competition = standings.competitions
+    labels = competition_editions(session)
     competitions = [
-        CompetitionResult(c.slug, c.name, c.status, category, by_competition[c.id])
+        CompetitionResult(
+            c.slug, c.name, c.status, category, by_competition[c.id], labels[c.slug].label
+        )
         for c, category in session.execute(
             select(Competition, Category.name)
             .join(Category, Category.id == Competition.category_id)
@@ -342,17 +441,31 @@ def model_page(session: Session, slug: str) -> ModelPage:
             select(Category).where(Category.id.in_(by_category)).order_by(Category.id)
         )
     ]
+    arena_images = _arena_images(session, model.id, by_competition)
+    price = cheapest([o.price for o in offerings])
     return ModelPage(
         model=model,
         parameter_groups=[g for g in groups if g.parameters],
         offerings=offerings,
-        cheapest=cheapest([o.price for o in offerings]),
+        cheapest=price,
         builtin_performance=performance.get(BUILTIN),
         all_performance=total,
         overall=standings.overall,
         competitions=competitions,
         categories=categories,
         curated=[CuratedExample(i, p) for i, p in enumerate(model.curated_prompts or [], 1)],
-        arena_images=_arena_images(session, model.id, by_competition),
-        about=dict(model.about or {}),
+        arena_images=arena_images,
+        # "Best For" is written from Arena's data (best_for.py), never taken from vendor copy.
+        about={k: v for k, v in (model.about or {}).items() if k != "best_for"},
+        arena_results=_arena_results(session, model.id, by_competition, arena_images),
+        best_for=best_for(
+            name=model.name,
+            slug=model.slug,
+            categories=[Placing(c.name, c.standing) for c in categories],
+            competitions=[Placing(c.label, c.standing) for c in competitions],
+            cheapest=price,
+            license=model.license,
+            open_weights="open-weights" in (model.tags or []),
+            providers=list(dict.fromkeys(o.provider_name for o in offerings)),
+        ),
     )

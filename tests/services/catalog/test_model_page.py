@@ -44,6 +44,20 @@ def test_parameter_schema_is_valid_json_schema_with_all_sixteen_parameters(sessi
     assert not validator.is_valid({"prompt": "a fox", "guidance": 7})
 
 
+@pytest.mark.parametrize(
+    ("text", "caption"),
+    [
+        ("A red fox", "A red fox"),
+        ("  A  red\nfox ", "A red fox"),
+        ("one two three four", "one two…"),
+        ("one two, three four", "one two…"),
+        ("abcdefghijklmnop", "abcdefghij…"),
+    ],
+)
+def test_excerpt_cuts_at_a_word_with_an_ellipsis(text, caption):
+    assert model_page.excerpt(text, limit=10) == caption
+
+
 def test_get_model_and_model_page_raise_not_found_for_unknown_slugs(session):
     with pytest.raises(NotFound):
         listing.get_model(session, "no-such-model")
@@ -76,7 +90,17 @@ def test_model_page_without_votes_or_outputs_has_catalog_facts_and_empty_arena(s
     assert page.overall is None and page.competitions == [] and page.categories == []
     assert page.all_performance is None and page.arena_images == []
     assert [c.n for c in page.curated] == [1, 2]
-    assert set(page.about) == {"strengths", "limitations", "technical_background", "best_for"}
+    # "Best For" is Arena's own text from its data; the seed's vendor copy is not used.
+    assert set(page.about) == {"strengths", "limitations", "technical_background"}
+    best_for = " ".join(f"{line.lead}: {line.text}" for line in page.best_for)
+    assert "playground" not in best_for.lower() and "lumenfall" not in best_for.lower()
+    assert "Arena results: HiDream I1 Fast has no published arena rank yet" in best_for
+    assert "Budget: It starts at $0.0050/image through Replicate" in best_for
+    assert "Licence: Its licence is MIT. Check its terms before commercial use." in best_for
+    assert '"model": "hidream-i1-fast"' in best_for and "fal.ai and Replicate" in best_for
+    # Every competition it is entered in, open ones without images.
+    assert {r.slug for r in page.arena_results} >= {"fantasy-warrior", "fantasy-warrior-ii"}
+    assert all(r.image is None and r.standing is None for r in page.arena_results)
 
 
 def _add_output(session, model_id, prompt_id, status, provider, latency):
