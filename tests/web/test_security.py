@@ -180,6 +180,7 @@ def _redis_available() -> bool:
     return True
 
 
+@pytest.mark.xdist_group("redis-database-15")  # one xdist worker: they flush it
 def test_rate_limits_are_shared_through_redis(voting_app):
     if not _redis_available():
         if os.environ.get("CI", "").lower() == "true":
