@@ -16,7 +16,7 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -n 3 --dist loadgroup -m "not faults"
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not faults"
 	$(BIN)/python -m pytest -m faults
 
 lint: $(VENV)/.installed-dev
