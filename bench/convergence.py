@@ -30,10 +30,12 @@ Bradley-Terry fit of the decisive votes is compared with the truth. "Votes to Ke
 first checkpoint from which Kendall's tau with the truth is at least 0.85 at *every* later
 checkpoint up to the budget (``--max-votes``, default 600 votes per model rounded down to
 thousands: 12,000 for 21 models, 24,000 for 40); "votes to top-3" the same for the fit's top
-three in order being the truth's top three in order. A trial that does not reach and stay
-within the budget counts as the budget (the number of such trials is printed). Trials are
-paired: within a trial every policy sees the same truth and the same random streams (voters'
-and matchmaking's seeds).
+three in order being the truth's top three in order (with truths this close, least-met needs
+about 27,000 votes for 21 models at 10% ties); ``--top-set`` asks only for the right three
+models in any order (closer to the figures of the issue that asked for this harness). A trial
+that does not reach and stay within the budget counts as the budget (the number of such trials
+is printed). Trials are paired: within a trial every policy sees the same truth and the same
+random streams (voters' and matchmaking's seeds).
 
 With none of ``--models``, ``--ties``, ``--noisy`` given, the acceptance grid runs: models
 {21, 40} x ties {0.10, 0.25} x noisy {0, 0.2}. ``--json`` prints one JSON object instead of the
@@ -162,6 +164,7 @@ def run_policy(
     is_mark = np.zeros(budget + 1, dtype=bool)
     is_mark[marks] = True
     truth_top = np.argsort(-truth)[:TOP]
+    truth_top_set = np.sort(truth_top)
     tau_ok = np.zeros(marks.size, dtype=bool)
     top_ok = np.zeros(marks.size, dtype=bool)
     fitted, at = standing.ratings, 0
@@ -209,7 +212,11 @@ def run_policy(
                     standing = standing.with_ratings(fitted)
             if is_mark[vote]:
                 tau_ok[at] = kendall_tau(fitted, truth) >= KENDALL
-                top_ok[at] = np.array_equal(np.argsort(-fitted)[:TOP], truth_top)
+                top = np.argsort(-fitted)[:TOP]
+                if args.top_set:
+                    top_ok[at] = np.array_equal(np.sort(top), truth_top_set)
+                else:
+                    top_ok[at] = np.array_equal(top, truth_top)
                 at += 1
     return first_stay(tau_ok, marks, budget), first_stay(top_ok, marks, budget), in_choose
 
@@ -280,6 +287,11 @@ def main() -> None:
         action="store_true",
         help="active: ratings from the last refit only (no online update between refits)",
     )
+    parser.add_argument(
+        "--top-set",
+        action="store_true",
+        help="top-3 criterion: the right three models in any order (default: in order)",
+    )
     parser.add_argument("--quick", action="store_true", help="6 trials")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
@@ -295,11 +307,12 @@ def main() -> None:
     policies = [p for p in POLICIES if args.policy is None or p in args.policy]
     report: dict[str, dict[str, dict[str, float]]] = {}
     started = time.perf_counter()
+    order = " as a set" if args.top_set else " in order"
     if not args.json:
         print(
             f"truth N(1000, 100), {args.trials} paired trials per config, refit every "
             f"{args.refit_every} votes, {args.prompts} prompts; votes until the criterion holds "
-            f"and stays (Kendall tau >= {KENDALL}; top {TOP} in order); a trial that never "
+            f"and stays (Kendall tau >= {KENDALL}; the top {TOP}{order}); a trial that never "
             f"stays counts as the budget"
         )
         print(
