@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from arena.services.leaderboards.facts import ModelFacts, model_facts
+from arena.services.leaderboards.facts import ModelFacts
 from arena.web import charts
 
 #: Chart widths in CSS pixels: the wide layout and the phone layout (a 390 px screen leaves
@@ -109,18 +107,19 @@ def _predicted_caption(ties_model: str, tie_rate: float | None) -> str:
     return caption
 
 
-def figures(session: Session, page_charts: dict[str, Any] | None) -> dict[str, Any] | None:
+def figures(page_charts: dict[str, Any] | None) -> dict[str, Any] | None:
     """The SVG charts of a leaderboard page, or None when there is nothing to draw.
 
     Args:
         page_charts: ``arena.services.leaderboards.plots.chart_data`` of the page's board
-            (it carries the snapshot's tie model and provisional threshold too).
+            (it carries the snapshot's tie model, provisional threshold and the models'
+            public facts too).
     """
     data = page_charts
     if data is None or not data["names"]:
         return None
     names = data["names"]
-    facts = model_facts(session, data["model_ids"])
+    facts = data["facts"]
     return {
         "ratings": _both(
             charts.ratings_with_intervals,

@@ -19,7 +19,7 @@ bp = Blueprint("leaderboards", __name__)
 
 def _figures(data: dict[str, Any] | None) -> dict[str, Any] | None:
     """The SVG charts of a page's chart data (``arena.web.figures``), or None."""
-    return figures(get_session(), data)
+    return figures(data)
 
 
 def _show_deprecated() -> bool:

@@ -49,6 +49,7 @@ def test_chart_text_is_at_least_11_px_and_no_chart_overflows_the_page(
     try:
         for path in PAGES:
             page.goto(f"{live_server}{path}")
+            page.evaluate("document.fonts.ready.then(() => true)")  # measure laid-out text
             texts = page.evaluate(MEASURE)
             assert len(texts) > 100, path
             small = [t for t in texts if t["size"] < 11 or t["height"] < 11]

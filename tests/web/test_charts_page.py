@@ -60,7 +60,7 @@ def test_scatter_plots_show_the_models_with_a_known_fact_and_list_the_others(pub
         b = board(session, "competition:fantasy-warrior-ii")
         data = chart_data(session, b)
         facts = model_facts(session, data["model_ids"])
-        drawn = figures(session, data)
+        drawn = figures(data)
     priced = {data["names"][i] for i, pk in enumerate(data["model_ids"]) if facts[pk].price_usd}
     assert priced and len(priced) < len(data["names"])  # the seeds price some models only
     price = drawn["price"]

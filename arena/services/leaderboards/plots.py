@@ -14,6 +14,7 @@ from arena.ratings import bradley_terry as bt
 from arena.ratings.pairs import Cells, head_to_head
 from arena.ratings.ranks import best_first
 from arena.services.leaderboards.boards import Board
+from arena.services.leaderboards.facts import model_facts
 
 #: Models drawn on the Elo-over-time chart (the best by final Elo).
 HISTORY_MODELS = 10
@@ -40,7 +41,8 @@ def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
         ``predicted`` (see :func:`predicted_wins`): lists of rows; ``history_names``,
         ``history_at`` and ``history_series``: the Elo-over-time lines of the best models by
         final Elo; ``min_battles`` (below it a model is provisional), ``ties_model`` and
-        ``tie_rate``: the snapshot's, for captions.
+        ``tie_rate``: the snapshot's, for captions; ``facts``: ``{model pk: ModelFacts}``
+        of the plotted models (``arena.services.leaderboards.facts``).
     """
     if b.snapshot is None or not b.plots:
         return None
@@ -66,6 +68,12 @@ def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
     history = plots["history"]
     top = best_first(np.array(history["elo"][-1], dtype=float))[:HISTORY_MODELS].tolist()
     ratings = [by_pk[pks[i]].bt_rating for i in order]
+    # The board already read its models' facts; only a model the snapshot ranks but the live
+    # rows left out (no counted battle left) needs reading here.
+    facts = {pk: b.facts[pk] for pk in pks if pk in b.facts}
+    missing = [pk for pk in pks if pk not in facts]
+    if missing:
+        facts.update(model_facts(session, missing))
     return {
         "model_ids": [pks[i] for i in order],
         "names": [names[pks[i]] for i in order],
@@ -84,4 +92,5 @@ def chart_data(session: Session, b: Board) -> dict[str, Any] | None:
         "min_battles": b.snapshot.min_battles,
         "ties_model": b.snapshot.ties_model,
         "tie_rate": b.snapshot.tie_rate,
+        "facts": facts,
     }
